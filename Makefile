@@ -1,0 +1,94 @@
+# helseprat: `make run` starts everything locally; `make test` runs the whole suite.
+# Both install what is missing on a fresh Debian machine (run as root there).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+VENV := .venv
+PY := $(VENV)/bin/python
+APT := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+JS_SOURCES := $(shell find static/js -name '*.js' 2>/dev/null)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup system-deps test-system-deps i18n-extract i18n-update i18n-compile \
+        lint typecheck unit bench screenshots clean
+
+run: setup
+	$(PY) -m devservices.run
+
+test: setup test-system-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q -p no:cacheprovider
+
+setup: system-deps $(VENV)/.installed node_modules/.installed static/dist/.built i18n-compile
+
+# -- system packages (Debian) ---------------------------------------------------------------
+APT_UPDATED := /tmp/.helseprat-apt-updated
+$(APT_UPDATED):
+	apt-get update -qq
+	touch $@
+
+system-deps:
+	@missing=""; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v cc >/dev/null || missing="$$missing build-essential python3-dev"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; $(MAKE) -s $(APT_UPDATED); $(APT) $$missing; \
+	  systemctl disable --now redis-server 2>/dev/null || true; \
+	fi
+
+test-system-deps:
+	@command -v chromium >/dev/null || { $(MAKE) -s $(APT_UPDATED); $(APT) chromium fonts-dejavu-core; }
+
+# -- Python and npm packages --------------------------------------------------------------------
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser code is bundled here, once, from npm packages pinned in package-lock.json: no CDN.
+static/dist/.built: node_modules/.installed $(JS_SOURCES)
+	node_modules/.bin/esbuild static/js/youth.js static/js/nurse.js static/js/index.js \
+	  --bundle --format=esm --minify --target=es2020 --outdir=static/dist --log-level=warning
+	touch $@
+
+# -- translations (Babel) -----------------------------------------------------------------------
+LOCALES := nn en
+i18n-extract: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _ -k gettext -k ngettext:1,2 \
+	  -o chat/locale/messages.pot .
+
+i18n-update: i18n-extract
+	for l in nb $(LOCALES); do \
+	  if [ -f chat/locale/$$l/LC_MESSAGES/messages.po ]; then \
+	    $(VENV)/bin/pybabel update -q -i chat/locale/messages.pot -d chat/locale -l $$l; \
+	  else $(VENV)/bin/pybabel init -q -i chat/locale/messages.pot -d chat/locale -l $$l; fi; \
+	done
+
+i18n-compile: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d chat/locale --use-fuzzy 2>/dev/null || \
+	  $(VENV)/bin/pybabel compile -q -d chat/locale
+
+# -- checks and extras ----------------------------------------------------------------------------
+lint: setup
+	$(VENV)/bin/ruff check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+bench: setup
+	$(PY) -m bench.run --quick
+
+clean:
+	rm -rf static/dist var .mypy_cache .ruff_cache .pytest_cache

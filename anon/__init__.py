@@ -1,0 +1,1 @@
+"""Anonymous identities: capability tokens, resume codes, IP-free client keys, rate limits."""

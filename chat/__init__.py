@@ -1,0 +1,1 @@
+"""helseprat's conversation service: protocol core, queue and routing, Redis store, pages."""

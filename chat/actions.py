@@ -1,0 +1,240 @@
+"""The actions layer: every state change of a conversation goes through here.
+
+Each action checks who may do it, stores the change, and only then publishes (the store's Lua
+scripts publish inside the same atomic step). Endpoints never write to Redis themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from anon import resume as resume_codes
+from anon import tokens
+from anon.ratelimit import hit_window, window_count
+from chat import keys
+from chat.clock import Clock
+from chat.config import Config, Service
+from chat.errors import (
+    AlreadyClaimed,
+    BadOutcome,
+    BadResumeCode,
+    BadToken,
+    CapacityReached,
+    ConversationClosed,
+    NotAuthorized,
+    RateLimited,
+    TooManyAttempts,
+    UnknownService,
+)
+from chat.protocol import frames
+from chat.store import AppendResult, Store
+
+log = logging.getLogger("helseprat.actions")
+
+
+@dataclass(frozen=True)
+class Nurse:
+    username: str
+    display_name: str
+    role: str  # "nurse" | "lead" | "admin"
+    services: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Started:
+    conversation: str
+    token: str
+    service: str
+    resume_code: str | None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    service: str
+    state: str
+    seq: int
+    nurse: str
+    key_bundle: str
+    epoch: int
+    created: int
+
+
+def _conversation(cid: str, meta: dict[str, str]) -> Conversation:
+    return Conversation(
+        id=cid, service=meta.get("svc", ""), state=meta.get("st", ""),
+        seq=int(meta.get("seq", 0)), nurse=meta.get("nurse", ""),
+        key_bundle=meta.get("kb", ""), epoch=int(meta.get("ep", 0)),
+        created=int(meta.get("created", 0)),
+    )
+
+
+def state_frame(cid: str, state: str, **extra: str) -> str:
+    return frames.frame("state", conversation=cid, state=state, **extra)
+
+
+class Actions:
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+
+    def _service(self, service_id: str) -> Service:
+        service = self.config.service(service_id)
+        if service is None:
+            raise UnknownService()
+        return service
+
+    def _hour(self) -> int:
+        return int(self.clock.now() // 3600)
+
+    # -- youth -------------------------------------------------------------------------------
+    async def start(
+        self, service_id: str, key_bundle: str, epoch: int, want_resume_code: bool,
+        client_key: str,
+    ) -> Started:
+        service = self._service(service_id)
+        limit = self.config.limits.starts_per_client_per_hour
+        if not await hit_window(self.store.redis, keys.rate("start", client_key, self._hour()),
+                                limit, 3600):
+            raise RateLimited("Too many new conversations from here. Try again later.")
+        cid = tokens.new_conversation_id()
+        token = tokens.new_token()
+        fields: dict[str, str | int] = {
+            "th": tokens.token_hash(self.config.secrets.token_key, token),
+            "kb": key_bundle,
+            "ep": epoch,
+        }
+        code_text: str | None = None
+        ttl = service.retention_seconds
+        if want_resume_code:
+            code = await self._new_resume_handle(cid, ttl)
+            fields["rh"] = await asyncio.to_thread(resume_codes.hash_secret, code)
+            code_text = str(code)
+        await self.store.create_conversation(cid, service.id, fields, ttl, self.clock.now())
+        return Started(cid, token, service.id, code_text)
+
+    async def _new_resume_handle(self, cid: str, ttl: int) -> resume_codes.ResumeCode:
+        for _ in range(8):
+            code = resume_codes.new_resume_code()
+            tag = resume_codes.handle_tag(self.config.secrets.token_key, code)
+            if await self.store.redis.set(keys.resume_handle(tag), cid, ex=ttl, nx=True):
+                return code
+        raise RuntimeError("could not allocate a unique resume handle")
+
+    async def authenticate(self, cid: str, token: str) -> Conversation:
+        meta = await self.store.meta(cid)
+        if not tokens.token_matches(self.config.secrets.token_key, token, meta.get("th")):
+            raise BadToken()
+        return _conversation(cid, meta)
+
+    async def resume_with_code(self, text: str, client_key: str) -> tuple[Conversation, str]:
+        """Check a resume code and hand out a fresh token (the old one stops working)."""
+        limits = self.config.limits
+        if not await hit_window(self.store.redis, keys.rate("resume", client_key, self._hour()),
+                                limits.resume_attempts_per_client_per_hour, 3600):
+            raise TooManyAttempts()
+        code = resume_codes.parse_resume_code(text)
+        if code is None:
+            raise BadResumeCode()
+        tag = resume_codes.handle_tag(self.config.secrets.token_key, code)
+        cid = await self.store.redis.get(keys.resume_handle(tag))
+        if cid is None:
+            raise BadResumeCode()
+        attempts_key = keys.resume_attempts(cid)
+        if await window_count(self.store.redis, attempts_key) >= limits.resume_attempts_per_conversation:
+            raise TooManyAttempts()
+        meta = await self.store.meta(cid)
+        stored = meta.get("rh")
+        if not stored or not await asyncio.to_thread(resume_codes.verify_secret, code, stored):
+            await hit_window(self.store.redis, attempts_key, 10**6, 3600)
+            raise BadResumeCode()
+        token = tokens.new_token()
+        await self.store.redis.hset(keys.meta(cid), "th",
+                                    tokens.token_hash(self.config.secrets.token_key, token))
+        await self.store.redis.delete(attempts_key)
+        return _conversation(cid, meta), token
+
+    async def send(
+        self, conv: Conversation, role: str, sender: str, cmid: str, body: str
+    ) -> AppendResult:
+        service = self._service(conv.service)
+        ts = int(self.clock.now())
+        prefix, suffix = frames.deliver_template(conv.id, role, sender, cmid, body, ts)
+        result = await self.store.append(conv.id, cmid, role, sender, body, ts,
+                                         service.retention_seconds, prefix, suffix)
+        if result == -1:
+            raise BadToken()
+        if result == -2:
+            raise ConversationClosed()
+        assert isinstance(result, AppendResult)
+        return result
+
+    async def typing(self, cid: str, role: str) -> None:
+        await self.store.publish(keys.conversation_channel(cid),
+                                 "0 " + frames.frame("typing", conversation=cid, **{"from": role}))
+
+    async def end_by_youth(self, conv: Conversation) -> None:
+        await self._close(conv, "youth_ended", nurse="")
+
+    # -- nurse -------------------------------------------------------------------------------
+    async def conversation_for(self, nurse: Nurse, cid: str) -> Conversation:
+        meta = await self.store.meta(cid)
+        if not meta or meta.get("svc") not in nurse.services:
+            raise NotAuthorized()
+        return _conversation(cid, meta)
+
+    async def claim(self, nurse: Nurse, cid: str) -> Conversation:
+        conv = await self.conversation_for(nurse, cid)
+        service = self._service(conv.service)
+        if not await self.store.reserve_slot(nurse.username, cid, service.max_chats_per_nurse):
+            raise CapacityReached()
+        now = self.clock.now()
+        won = await self.store.claim(
+            cid, nurse.username, now,
+            state_frame(cid, "active", nurse=nurse.display_name))
+        if won != 1:
+            await self.store.free_slot(nurse.username, cid)
+            if won == 0:
+                raise AlreadyClaimed()
+            raise NotAuthorized()
+        await self.store.dequeue(conv.service, cid)
+        await self.store.record_wait(conv.service, max(0.0, now - conv.created))
+        log.info("claimed", extra={"service": conv.service})
+        return _conversation(cid, await self.store.meta(cid))
+
+    async def release(self, nurse: Nurse, cid: str) -> None:
+        conv = await self.conversation_for(nurse, cid)
+        r = await self.store.release(cid, nurse.username, state_frame(cid, "waiting"))
+        if r != 1:
+            raise NotAuthorized("Only the nurse who has the conversation can release it.")
+        await self.store.free_slot(nurse.username, cid)
+        await self.store.requeue(conv.service, cid, conv.created)
+
+    async def close(self, nurse: Nurse, cid: str, outcome: str) -> None:
+        conv = await self.conversation_for(nurse, cid)
+        if outcome not in self._service(conv.service).outcomes:
+            raise BadOutcome()
+        await self._close(conv, outcome, nurse=nurse.username)
+
+    async def _close(self, conv: Conversation, outcome: str, nurse: str) -> None:
+        service = self._service(conv.service)
+        previous = await self.store.close(
+            conv.id, outcome, self.clock.now(), service.retention_seconds,
+            state_frame(conv.id, "closed", outcome=outcome), nurse=nurse)
+        if previous == "forbidden":
+            raise NotAuthorized("Only the nurse who has the conversation can close it.")
+        if previous == "none":
+            raise BadToken()
+        if previous == "waiting":
+            await self.store.dequeue(conv.service, conv.id)
+        if conv.nurse:
+            await self.store.free_slot(conv.nurse, conv.id)
+
+    async def open_conversations(self, nurse: Nurse) -> list[str]:
+        members: set[str] = await self.store.redis.smembers(keys.nurse_open(nurse.username))
+        return sorted(members)
+
+

@@ -1,0 +1,78 @@
+"""The Starlette application. ``chat.app:app`` is what Hypercorn serves (see Procfile)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from chat import pages, ws
+from chat.actions import Actions
+from chat.auth import Accounts
+from chat.clock import Clock, SystemClock
+from chat.config import Config, load_config
+from chat.hub import Hub
+from chat.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware
+from chat.runtime import Runtime, make_redis
+from chat.store import Store
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(config: Config, clock: Clock | None = None) -> Starlette:
+    if config.redis_url is None:
+        raise RuntimeError("create_app needs config.redis_url; `helseprat serve` starts Redis")
+    clock = clock or SystemClock()
+    redis_url = config.redis_url
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis = make_redis(redis_url)
+        store = Store(redis)
+        hub = Hub(redis, store.queue_view)
+        rt = Runtime(config=config, redis=redis, store=store,
+                     actions=Actions(config, store, clock), accounts=Accounts(config, redis, clock),
+                     hub=hub, clock=clock)
+        app.state.runtime = rt
+        await hub.start()
+        try:
+            yield
+        finally:
+            await rt.drain()
+            await hub.stop()
+            await redis.aclose()
+
+    routes = [
+        Route("/", pages.index),
+        Route("/s/{service}", pages.service_page),
+        Route("/healthz", pages.healthz),
+        Route("/readyz", pages.readyz),
+        Route("/nurse/login", pages.login_form, methods=["GET"]),
+        Route("/nurse/login", pages.login, methods=["POST"]),
+        Route("/nurse/logout", pages.logout, methods=["POST"]),
+        Route("/nurse", pages.dashboard),
+        WebSocketRoute("/ws/youth", ws.youth_ws),
+        WebSocketRoute("/ws/nurse", ws.nurse_ws),
+        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+    ]
+    middleware = [
+        Middleware(ClientKeyMiddleware, key=config.secrets.token_key),
+        Middleware(SecurityHeadersMiddleware, hsts=config.public_url.startswith("https://")),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def _app_from_environment() -> Starlette:
+    return create_app(load_config())
+
+
+def __getattr__(name: str) -> Starlette:
+    # `chat.app:app` is built on first access, so importing chat.app reads no config.
+    if name == "app":
+        return _app_from_environment()
+    raise AttributeError(name)

@@ -1,0 +1,274 @@
+"""The ``helseprat`` command: serve, and the few admin tasks a municipality's IT needs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import getpass
+import os
+import signal
+import sys
+import tomllib
+from pathlib import Path
+
+import redis.asyncio as aioredis
+import tomli_w
+
+from chat.config import Config, ConfigError, load_config, parse_services
+from chat.redis_proc import RedisProcess
+
+REDIS_URL_FILE = "redis.url"
+
+
+def _config_or_exit() -> Config:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        print(f"helseprat: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _redis_url(config: Config) -> str:
+    if config.redis_url:
+        return config.redis_url
+    f = config.data_dir / REDIS_URL_FILE
+    if f.exists():
+        return f.read_text().strip()
+    print("helseprat: no Redis: set REDIS_URL or start the server (make run) first",
+          file=sys.stderr)
+    raise SystemExit(2)
+
+
+# -- serve ---------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config as HypercornConfig
+
+    from chat.app import create_app
+    from chat.logs import setup_logging
+
+    setup_logging(os.environ.get("HELSEPRAT_LOG_LEVEL", "INFO"))
+    if args.demo:
+        from chat.demo import ensure_demo_files
+
+        ensure_demo_files(Path(os.environ.get("HELSEPRAT_DATA_DIR", "var")).resolve())
+    config = _config_or_exit()
+    redis_proc: RedisProcess | None = None
+    if config.redis_url is None:
+        redis_proc = RedisProcess(data_dir=config.data_dir / "redis")
+        redis_proc.start()
+        config = dataclasses.replace(config, redis_url=redis_proc.url)
+        (config.data_dir / REDIS_URL_FILE).write_text(redis_proc.url + "\n")
+    try:
+        if args.demo:
+            asyncio.run(_demo_accounts(config))
+        app = create_app(config)
+        hc = HypercornConfig()
+        hc.bind = [f"{args.host}:{args.port}"]
+        hc.accesslog = None  # access logs would carry addresses; we log per connection instead
+        hc.errorlog = "-"
+        hc.websocket_max_message_size = 256 * 1024
+        hc.graceful_timeout = 15
+        hc.keep_alive_timeout = 30
+        if args.url_file:
+            Path(args.url_file).write_text(f"http://{args.host}:{args.port}\n")
+        asyncio.run(_serve(app, hc, serve))
+    finally:
+        if redis_proc is not None:
+            (config.data_dir / REDIS_URL_FILE).unlink(missing_ok=True)
+            redis_proc.stop()
+    return 0
+
+
+async def _serve(app: object, hc: object, serve: object) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        async def drain_then_stop() -> None:
+            rt = getattr(getattr(app, "state", None), "runtime", None)
+            if rt is not None:
+                await rt.drain()
+            stop.set()
+
+        loop.create_task(drain_then_stop())
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    await serve(app, hc, shutdown_trigger=stop.wait)  # type: ignore[operator]
+
+
+async def _demo_accounts(config: Config) -> None:
+    from chat.auth import Accounts
+    from chat.clock import SystemClock
+    from chat.demo import DEMO_LEAD, DEMO_NURSE, DEMO_PASSWORD
+
+    assert config.redis_url
+    redis = aioredis.from_url(config.redis_url, decode_responses=True)
+    accounts = Accounts(config, redis, SystemClock())
+    existing = {a["username"] for a in await accounts.list()}
+    if DEMO_NURSE not in existing:
+        await accounts.add(DEMO_NURSE, DEMO_PASSWORD, "nurse", "Demo Helsesykepleier")
+    if DEMO_LEAD not in existing:
+        await accounts.add(DEMO_LEAD, DEMO_PASSWORD, "lead", "Demo Leder")
+    await redis.aclose()
+
+
+# -- nurses ----------------------------------------------------------------------------------------
+def cmd_nurse(args: argparse.Namespace) -> int:
+    from chat.auth import Accounts
+    from chat.clock import SystemClock
+
+    config = _config_or_exit()
+
+    async def run() -> int:
+        redis = aioredis.from_url(_redis_url(config), decode_responses=True)
+        accounts = Accounts(config, redis, SystemClock())
+        try:
+            if args.action == "add":
+                password = (Path(args.password_file).read_text().strip() if args.password_file
+                            else getpass.getpass("Password: "))
+                if len(password) < 12:
+                    print("helseprat: password must be at least 12 characters", file=sys.stderr)
+                    return 2
+                await accounts.add(args.username, password, args.role, args.name or "")
+                if args.service:
+                    _add_members(config.services_file, args.username, args.service)
+                print(f"nurse {args.username} added ({args.role})")
+            elif args.action == "list":
+                for a in await accounts.list():
+                    services = ",".join(s.id for s in config.services_of(a["username"]))
+                    state = "disabled" if a["disabled"] == "1" else "active"
+                    print(f"{a['username']}\t{a['role']}\t{state}\t{services}")
+            elif args.action == "disable":
+                if not await accounts.set_disabled(args.username, True):
+                    print(f"helseprat: no nurse {args.username}", file=sys.stderr)
+                    return 1
+                print(f"nurse {args.username} disabled; sessions ended")
+            return 0
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(run())
+
+
+def _load_toml(path: Path) -> dict[str, object]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_toml(path: Path, data: dict[str, object]) -> None:
+    parse_services(data)  # never write a file that would not load
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _add_members(path: Path, username: str, services: list[str]) -> None:
+    data = _load_toml(path)
+    found = set()
+    for s in data.get("service", []):  # type: ignore[union-attr]
+        if s["id"] in services:
+            found.add(s["id"])
+            members = list(s.get("members", []))
+            if username not in members:
+                members.append(username)
+            s["members"] = members
+    missing = set(services) - found
+    if missing:
+        raise SystemExit(f"helseprat: unknown service(s): {', '.join(sorted(missing))}")
+    _write_toml(path, data)
+    print("membership written; restart the web processes to apply")
+
+
+# -- services --------------------------------------------------------------------------------------
+def cmd_service(args: argparse.Namespace) -> int:
+    config = _config_or_exit()
+    if args.action == "list":
+        for s in config.services.values():
+            print(f"{s.id}\t{s.municipality}\t{s.kind}\t{s.retention_days}d\t{s.name}")
+        return 0
+    data = _load_toml(config.services_file)
+    hours: dict[str, object] = {}
+    for spec in args.hours or []:
+        day, _, span = spec.partition("=")
+        hours[day] = span
+    hours["holidays"] = []
+    entry = {"id": args.id, "municipality": args.municipality, "name": args.name,
+             "kind": args.kind, "retention_days": args.retention_days, "members": [],
+             "hours": hours}
+    services = list(data.get("service", []))  # type: ignore[call-overload]
+    services.append(entry)
+    data["service"] = services
+    try:
+        _write_toml(config.services_file, data)
+    except ConfigError as exc:
+        print(f"helseprat: {exc}", file=sys.stderr)
+        return 2
+    print(f"service {args.id} added; restart the web processes to apply")
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    config = _config_or_exit()
+    print(f"environment: {config.environment}")
+    print(f"redis: {'private redis-server under ' + str(config.data_dir) if not config.redis_url else 'REDIS_URL'}")
+    print(f"municipalities: {len(config.municipalities)}; services: {len(config.services)}")
+    for s in config.services.values():
+        if not s.members:
+            print(f"warning: service {s.id} has no members")
+    print("configuration ok")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="helseprat", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the web server (and a private Redis if REDIS_URL is unset)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--demo", action="store_true", help="write demo config and accounts if missing")
+    s.add_argument("--url-file", help="write the base URL here once listening (for scripts)")
+    s.set_defaults(func=cmd_serve)
+
+    n = sub.add_parser("nurse", help="nurse accounts")
+    nsub = n.add_subparsers(dest="action", required=True)
+    na = nsub.add_parser("add")
+    na.add_argument("username")
+    na.add_argument("--role", choices=("nurse", "lead", "admin"), default="nurse")
+    na.add_argument("--name")
+    na.add_argument("--service", action="append", help="service id (repeatable)")
+    na.add_argument("--password-file", help="read the password from this file")
+    nsub.add_parser("list")
+    nd = nsub.add_parser("disable")
+    nd.add_argument("username")
+    n.set_defaults(func=cmd_nurse)
+
+    sv = sub.add_parser("service", help="services")
+    ssub = sv.add_subparsers(dest="action", required=True)
+    sa = ssub.add_parser("add")
+    sa.add_argument("--id", required=True)
+    sa.add_argument("--municipality", required=True)
+    sa.add_argument("--name", required=True)
+    sa.add_argument("--kind", choices=("school", "clinic"), default="school")
+    sa.add_argument("--retention-days", type=int, default=30)
+    sa.add_argument("--hours", action="append", help="e.g. mon=08:00-15:30 (repeatable)")
+    ssub.add_parser("list")
+    sv.set_defaults(func=cmd_service)
+
+    c = sub.add_parser("config", help="configuration")
+    csub = c.add_subparsers(dest="action", required=True)
+    csub.add_parser("check")
+    c.set_defaults(func=cmd_config_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

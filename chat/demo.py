@@ -1,0 +1,72 @@
+"""The demo set-up that `make run` writes under ./var when nothing is there yet."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+DEMO_NURSE = "demo.nurse"
+DEMO_PASSWORD = "demo-helseprat-2026"  # demo only; printed by `make run`
+DEMO_LEAD = "demo.lead"
+
+DEMO_SERVICES = """\
+# Municipalities and services served by this helseprat instance.
+# Read once at start-up; edit and restart (or use `helseprat service add`).
+
+[[municipality]]
+id = "demo"
+name = "Demo kommune"
+escalation = "Ved akutt fare: ring 113. Barnevernvakten: 116 111. Meldeplikt til barnevernet: helsepersonelloven § 33."
+crisis_numbers = [{ label = "Legevakt", number = "116 117" }]
+
+[[service]]
+id = "demo-skole"
+municipality = "demo"
+name = "Skolehelsetjenesten, Demo ungdomsskole"
+kind = "school"
+retention_days = 30
+members = ["demo.nurse", "demo.lead"]
+max_chats_per_nurse = 4
+
+[service.hours]
+mon = "00:00-23:59"
+tue = "00:00-23:59"
+wed = "00:00-23:59"
+thu = "00:00-23:59"
+fri = "00:00-23:59"
+sat = "00:00-23:59"
+sun = "00:00-23:59"
+holidays = []
+
+[[service]]
+id = "demo-hfu"
+municipality = "demo"
+name = "Helsestasjon for ungdom, Demo"
+kind = "clinic"
+retention_days = 30
+members = ["demo.nurse", "demo.lead"]
+
+[service.hours]
+mon = "14:00-18:00"
+wed = "14:00-18:00"
+thu = "14:00-18:00"
+holidays = ["2026-12-24", "2026-12-25", "2026-12-26", "2026-12-31", "2027-01-01"]
+"""
+
+
+def write_secret(path: Path) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    path.write_text(secrets.token_urlsafe(48) + "\n")
+    path.chmod(0o600)
+
+
+def ensure_demo_files(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    services = data_dir / "services.toml"
+    if not services.exists():
+        services.write_text(DEMO_SERVICES, encoding="utf-8")
+    for name in ("token_key", "session_key"):
+        write_secret(data_dir / "secrets" / name)

@@ -1,0 +1,184 @@
+"""The sans-I/O protocol core: text frames in, commands or error replies out.
+
+One ``Connection`` per WebSocket. It checks size, JSON, version, type and schema, applies the
+per-connection flood limits with an injected clock, and guards which commands are allowed in
+which state (explicit enum with guarded transitions). It never touches a socket or Redis; the
+endpoint feeds it frames and tells it what happened (``bind``, ``close``).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from anon.ratelimit import TokenBucket
+from chat.config import Limits
+from chat.errors import (
+    BadFrame,
+    ClientError,
+    FrameTooLarge,
+    InvalidState,
+    RateLimited,
+    SchemaViolation,
+    UnknownType,
+    UnsupportedVersion,
+)
+from chat.protocol import PROTOCOL_VERSION
+from chat.protocol import commands as c
+
+
+class Role(enum.Enum):
+    YOUTH = "youth"
+    NURSE = "nurse"
+
+
+class ConnState(enum.Enum):
+    NEW = "new"  # youth: no conversation yet
+    BOUND = "bound"  # youth: attached to one conversation; nurse: always
+    CLOSED = "closed"
+
+
+@cache
+def _schema_document() -> dict[str, Any]:
+    text = resources.files("chat.protocol").joinpath("schema.json").read_text("utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+@cache
+def validators(role: Role) -> dict[str, Draft202012Validator]:
+    doc = _schema_document()
+    out = {}
+    for kind, schema in doc["inbound"][role.value].items():
+        # Each type's schema is validated inside the whole document so "$ref"s resolve.
+        wrapped = {"$defs": doc["$defs"], **schema}
+        Draft202012Validator.check_schema(wrapped)
+        out[kind] = Draft202012Validator(wrapped)
+    return out
+
+
+# Which youth commands are allowed in which state.
+_YOUTH_ALLOWED: dict[str, frozenset[ConnState]] = {
+    "start": frozenset({ConnState.NEW}),
+    "resume": frozenset({ConnState.NEW}),
+    "resume_code": frozenset({ConnState.NEW}),
+    "send": frozenset({ConnState.BOUND}),
+    "typing": frozenset({ConnState.BOUND}),
+    "end": frozenset({ConnState.BOUND}),
+    "ping": frozenset({ConnState.NEW, ConnState.BOUND}),
+}
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A frame that was refused; ``ref`` echoes the client message id or type when known."""
+
+    error: ClientError
+    ref: str | None = None
+    fatal: bool = False  # the endpoint should close the connection after replying
+
+
+@dataclass
+class Connection:
+    role: Role
+    limits: Limits
+    state: ConnState = ConnState.NEW
+    conversation: str | None = None
+    _frames: TokenBucket = field(init=False)
+    _sends: TokenBucket = field(init=False)
+    _strikes: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._frames = TokenBucket(self.limits.frames_per_second, self.limits.frame_burst)
+        self._sends = TokenBucket(self.limits.sends_per_second, self.limits.send_burst)
+        if self.role is Role.NURSE:
+            self.state = ConnState.BOUND
+
+    # -- transitions -------------------------------------------------------------------------
+    def bind(self, conversation: str) -> None:
+        if self.role is not Role.YOUTH or self.state is not ConnState.NEW:
+            raise InvalidState()
+        self.state = ConnState.BOUND
+        self.conversation = conversation
+
+    def close(self) -> None:
+        self.state = ConnState.CLOSED
+
+    # -- input -------------------------------------------------------------------------------
+    def receive(self, data: str | bytes, now: float) -> c.Command | Rejected:
+        if self.state is ConnState.CLOSED:
+            return Rejected(InvalidState("The connection is closing."), fatal=True)
+        if len(data) > self.limits.max_frame_bytes:
+            return Rejected(FrameTooLarge())
+        if not self._frames.take(now):
+            # Persistent flooding ends the connection; a short burst only gets an error.
+            self._strikes += 1
+            return Rejected(RateLimited(), fatal=self._strikes > self.limits.frame_burst)
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            return Rejected(BadFrame())
+        if not isinstance(obj, dict):
+            return Rejected(BadFrame("A frame must be a JSON object."))
+        kind = obj.get("type")
+        ref = obj.get("cmid") if isinstance(obj.get("cmid"), str) else None
+        if obj.get("v") != PROTOCOL_VERSION:
+            return Rejected(UnsupportedVersion(), ref)
+        validator = validators(self.role).get(kind) if isinstance(kind, str) else None
+        if validator is None:
+            return Rejected(UnknownType(), ref)
+        try:
+            validator.validate(obj)
+        except ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "frame"
+            return Rejected(SchemaViolation(f"Invalid field: {where}."), ref or kind)
+        if self.role is Role.YOUTH:
+            assert isinstance(kind, str)
+            if self.state not in _YOUTH_ALLOWED[kind]:
+                return Rejected(InvalidState(), ref or kind)
+        if kind == "send" and not self._sends.take(now):
+            return Rejected(RateLimited(), ref)
+        return self._command(kind, obj)
+
+    def _command(self, kind: str | None, o: dict[str, Any]) -> c.Command:
+        after = int(o.get("after", 0))
+        if self.role is Role.YOUTH:
+            bound = self.conversation or ""
+            match kind:
+                case "start":
+                    return c.Start(o["service"], o.get("key_bundle", ""), int(o.get("epoch", 0)),
+                                   bool(o.get("resume_code", False)))
+                case "resume":
+                    return c.Resume(o["conversation"], o["token"], after)
+                case "resume_code":
+                    return c.ResumeWithCode(o["code"], after)
+                case "send":
+                    return c.Send(bound, o["cmid"], o["body"])
+                case "typing":
+                    return c.Typing(bound)
+                case "end":
+                    return c.End(bound)
+                case _:
+                    return c.Ping()
+        match kind:
+            case "claim":
+                return c.Claim(o["conversation"])
+            case "open":
+                return c.Open(o["conversation"], after)
+            case "send":
+                return c.Send(o["conversation"], o["cmid"], o["body"])
+            case "typing":
+                return c.Typing(o["conversation"])
+            case "close":
+                return c.Close(o["conversation"], o["outcome"])
+            case "release":
+                return c.Release(o["conversation"])
+            case _:
+                return c.Ping()

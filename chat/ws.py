@@ -1,0 +1,285 @@
+"""WebSocket endpoints: thin pumps between a socket, the protocol core and the actions layer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from chat import frames_nurse
+from chat.actions import Conversation, Nurse
+from chat.errors import ClientError, InvalidState, NotAuthorized, ShuttingDown
+from chat.feed import Feed
+from chat.outbox import Outbox
+from chat.protocol import commands as c
+from chat.protocol import frames
+from chat.protocol.core import Connection, Rejected, Role
+from chat.runtime import Runtime
+from chat.store import QueueView
+
+log = logging.getLogger("helseprat.ws")
+
+
+class Endpoint:
+    """What both sides share: the receive loop, error replies, draining."""
+
+    role: Role
+
+    def __init__(self, rt: Runtime, ws: WebSocket) -> None:
+        self.rt = rt
+        self.ws = ws
+        self.conn = Connection(self.role, rt.config.limits)
+        self.outbox = Outbox(ws)
+        self.conn_id = secrets.token_hex(6)  # logs say which connection, never who
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.log = logging.LoggerAdapter(log, {"conn": self.conn_id, "role": self.role.value})
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self.outbox.run())
+        self.rt.connections.add(self)
+        try:
+            await self.on_open()
+            while self.outbox.close_code is None:
+                try:
+                    msg = await self.ws.receive()
+                except (WebSocketDisconnect, RuntimeError):
+                    break
+                if msg["type"] == "websocket.disconnect":
+                    break
+                data = msg.get("text")
+                if data is None:
+                    data = msg.get("bytes") or b""
+                await self._handle(data)
+        finally:
+            self.rt.connections.discard(self)
+            self.outbox.close()
+            with contextlib.suppress(Exception):
+                await self.on_close()
+            await writer
+
+    async def _handle(self, data: str | bytes) -> None:
+        result = self.conn.receive(data, self.rt.clock.monotonic())
+        if isinstance(result, Rejected):
+            self.outbox.put(frames.error(result.error.code, result.error.message, result.ref))
+            if result.fatal:
+                self.outbox.close(1008)
+            return
+        if self.rt.draining:
+            err = ShuttingDown()
+            self.outbox.put(frames.error(err.code, err.message))
+            return
+        self._idle.clear()
+        try:
+            await self.dispatch(result)
+        except ClientError as err:
+            ref = getattr(result, "cmid", None) or getattr(result, "conversation", None)
+            self.outbox.put(frames.error(err.code, err.message, ref))
+        except Exception:
+            ref = secrets.token_hex(4)
+            self.log.exception("internal error ref=%s", ref)
+            self.outbox.put(frames.error("internal_error", "Something went wrong.", ref))
+        finally:
+            self._idle.set()
+
+    async def drain(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), 5)
+        self.outbox.put(frames.frame("reconnect", reason="server_restart"))
+        self.outbox.close(1012)  # service restart
+
+    async def on_open(self) -> None: ...
+
+    async def on_close(self) -> None: ...
+
+    async def dispatch(self, cmd: Any) -> None:
+        raise NotImplementedError
+
+
+class YouthEndpoint(Endpoint):
+    role = Role.YOUTH
+
+    def __init__(self, rt: Runtime, ws: WebSocket, client_key: str) -> None:
+        super().__init__(rt, ws)
+        self.client_key = client_key
+        self.conv: Conversation | None = None
+        self.feed: Feed | None = None
+        self._watching: str | None = None
+        self._last_queue: tuple[int, int, int | None] | None = None
+
+    async def dispatch(self, cmd: Any) -> None:
+        a = self.rt.actions
+        match cmd:
+            case c.Start():
+                started = await a.start(cmd.service, cmd.key_bundle, cmd.epoch,
+                                        cmd.want_resume_code, self.client_key)
+                conv = await a.authenticate(started.conversation, started.token)
+                extra = {"resume_code": started.resume_code} if started.resume_code else {}
+                self.outbox.put(frames.frame("started", conversation=conv.id, token=started.token,
+                                             service=conv.service, **extra))
+                await self._attach(conv, 0)
+            case c.Resume():
+                conv = await a.authenticate(cmd.conversation, cmd.token)
+                await self._attach(conv, cmd.after)
+            case c.ResumeWithCode():
+                conv, token = await a.resume_with_code(cmd.code, self.client_key)
+                await self._attach(conv, cmd.after, token=token)
+            case c.Send():
+                assert self.conv is not None
+                result = await a.send(self.conv, "youth", "youth", cmd.cmid, cmd.body)
+                self.outbox.put(frames.frame("ack", cmid=cmd.cmid, seq=result.seq,
+                                             duplicate=result.status == 0))
+            case c.Typing():
+                assert self.conv is not None
+                await a.typing(self.conv.id, "youth")
+            case c.End():
+                assert self.conv is not None
+                await a.end_by_youth(self.conv)
+            case c.Ping():
+                if self.conv is not None:
+                    await self.rt.store.set_presence(self.conv.id)
+                self.outbox.put(frames.frame("pong"))
+            case _:
+                raise InvalidState()
+
+    async def _attach(self, conv: Conversation, after: int, token: str | None = None) -> None:
+        self.conn.bind(conv.id)
+        self.conv = conv
+        self.feed = Feed(conv.id, self.rt.store, self.outbox, after)
+        await self.rt.hub.subscribe(conv.id, self.feed)
+        if conv.state != "closed":
+            await self.rt.store.set_presence(conv.id)
+        if token is not None or after or conv.seq:
+            fields: dict[str, object] = {"conversation": conv.id, "service": conv.service,
+                                         "last_seq": conv.seq, "key_bundle": conv.key_bundle,
+                                         "epoch": conv.epoch}
+            if token is not None:
+                fields["token"] = token
+            self.outbox.put(frames.frame("resumed", **fields))
+        self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state))
+        await self.feed.catch_up()
+        if conv.state == "waiting":
+            self._watching = conv.service
+            await self.rt.hub.watch(conv.service, self)
+            await self.rt.store.publish_queue_changed(conv.service)
+
+    def queue_changed(self, view: QueueView) -> None:
+        if self.conv is None:
+            return
+        pos = view.position(self.conv.id)
+        if pos is None:
+            return
+        figures = (pos, len(view.items), view.expected_wait(pos))
+        if figures == self._last_queue:
+            return
+        self._last_queue = figures
+        self.outbox.put(frames.frame("queue", conversation=self.conv.id, position=pos,
+                                     waiting=figures[1], expected_wait_s=figures[2]))
+
+    async def on_close(self) -> None:
+        if self.conv is None:
+            return
+        if self.feed is not None:
+            await self.rt.hub.unsubscribe(self.conv.id, self.feed)
+            await self.feed.stop()
+        if self._watching:
+            await self.rt.hub.unwatch(self._watching, self)
+        await self.rt.store.clear_presence(self.conv.id)
+        if self._watching:
+            await self.rt.store.publish_queue_changed(self._watching)
+
+
+class NurseEndpoint(Endpoint):
+    role = Role.NURSE
+
+    def __init__(self, rt: Runtime, ws: WebSocket, nurse: Nurse) -> None:
+        super().__init__(rt, ws)
+        self.nurse = nurse
+        self.feeds: dict[str, Feed] = {}
+
+    async def on_open(self) -> None:
+        open_ids = await self.rt.actions.open_conversations(self.nurse)
+        self.outbox.put(frames_nurse.hello(self.rt.config, self.nurse, open_ids))
+        for service in sorted(self.nurse.services):
+            await self.rt.hub.watch(service, self)
+
+    def queue_changed(self, view: QueueView) -> None:
+        self.outbox.put(frames.frame("queue_snapshot", service=view.service,
+                                     items=list(view.items)))
+
+    async def _open(self, conv: Conversation, after: int) -> None:
+        feed = self.feeds.get(conv.id)
+        if feed is None:
+            feed = Feed(conv.id, self.rt.store, self.outbox, after)
+            self.feeds[conv.id] = feed
+            await self.rt.hub.subscribe(conv.id, feed)
+        self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state,
+                                     service=conv.service, key_bundle=conv.key_bundle,
+                                     epoch=conv.epoch, nurse=conv.nurse))
+        await feed.catch_up()
+        self.outbox.put(frames.frame("history_end", conversation=conv.id, last_seq=feed.last))
+
+    async def dispatch(self, cmd: Any) -> None:
+        a = self.rt.actions
+        match cmd:
+            case c.Claim():
+                conv = await a.claim(self.nurse, cmd.conversation)
+                self.outbox.put(frames.frame("claimed", conversation=conv.id))
+                await self._open(conv, 0)
+            case c.Open():
+                conv = await a.conversation_for(self.nurse, cmd.conversation)
+                await self._open(conv, cmd.after)
+            case c.Send():
+                conv = await a.conversation_for(self.nurse, cmd.conversation)
+                if conv.nurse != self.nurse.username or conv.state != "active":
+                    raise NotAuthorized("Claim the conversation before writing in it.")
+                result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid, cmd.body)
+                self.outbox.put(frames.frame("ack", cmid=cmd.cmid, seq=result.seq,
+                                             conversation=conv.id,
+                                             duplicate=result.status == 0))
+            case c.Typing():
+                conv = await a.conversation_for(self.nurse, cmd.conversation)
+                if conv.nurse == self.nurse.username:
+                    await a.typing(conv.id, "nurse")
+            case c.Close():
+                await a.close(self.nurse, cmd.conversation, cmd.outcome)
+            case c.Release():
+                await a.release(self.nurse, cmd.conversation)
+            case c.Ping():
+                self.outbox.put(frames.frame("pong"))
+            case _:
+                raise InvalidState()
+
+    async def on_close(self) -> None:
+        for cid, feed in self.feeds.items():
+            await self.rt.hub.unsubscribe(cid, feed)
+            await feed.stop()
+        for service in self.nurse.services:
+            await self.rt.hub.unwatch(service, self)
+
+
+async def youth_ws(ws: WebSocket) -> None:
+    rt: Runtime = ws.app.state.runtime
+    await ws.accept()
+    client_key = ws.scope.get("state", {}).get("client_key", "unknown")
+    await YouthEndpoint(rt, ws, client_key).run()
+
+
+async def nurse_ws(ws: WebSocket) -> None:
+    rt: Runtime = ws.app.state.runtime
+    # Cookies ride along on cross-site WebSocket handshakes: check the Origin (CSWSH).
+    origin = ws.headers.get("origin", "")
+    host = ws.headers.get("host", "")
+    if origin not in (rt.config.public_url, f"http://{host}", f"https://{host}"):
+        await ws.close(1008)
+        return
+    session = await rt.accounts.session(ws.cookies.get("hp_session"))
+    if session is None:
+        await ws.close(1008)
+        return
+    await ws.accept()
+    await NurseEndpoint(rt, ws, session.nurse).run()

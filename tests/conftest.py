@@ -1,0 +1,95 @@
+"""Shared fixtures: a real redis-server on a free port, started for the session.
+
+Integration tests get a clean database (FLUSHALL) per test through ``redis_url``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from chat.redis_proc import RedisProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def redis_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    proc = RedisProcess(data_dir=tmp_path_factory.mktemp("redis"))
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def redis_url(redis_proc: RedisProcess) -> AsyncIterator[str]:
+    client = aioredis.from_url(redis_proc.url)
+    await client.flushall()
+    await client.aclose()
+    yield redis_proc.url
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+# -- web processes --------------------------------------------------------------------------------
+from tests.servers import WebProcess, write_test_config  # noqa: E402
+
+DEMO_PASSWORD = "demo-helseprat-2026"
+
+
+async def _add_accounts(redis_url: str, data_dir: Path) -> None:
+    from chat.auth import Accounts
+    from chat.clock import SystemClock
+    from chat.config import load_config
+
+    config = load_config({"HELSEPRAT_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    accounts = Accounts(config, client, SystemClock())
+    await accounts.add("demo.nurse", DEMO_PASSWORD, "nurse", "Demo Helsesykepleier")
+    await accounts.add("demo.lead", DEMO_PASSWORD, "lead", "Demo Leder")
+    await accounts.add("other.nurse", DEMO_PASSWORD, "nurse", "Annen Sykepleier")
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def web_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("web")
+    write_test_config(d)
+    return d
+
+
+@pytest.fixture
+async def web(redis_url: str, web_data_dir: Path) -> AsyncIterator[WebProcess]:
+    """One real web process (Hypercorn) on a free port, talking to the test Redis."""
+    await _add_accounts(redis_url, web_data_dir)
+    proc = WebProcess(web_data_dir, redis_url)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def web_pair(redis_url: str, web_data_dir: Path) -> AsyncIterator[tuple[WebProcess, WebProcess]]:
+    """Two web processes on one Redis."""
+    await _add_accounts(redis_url, web_data_dir)
+    a = WebProcess(web_data_dir, redis_url)
+    b = WebProcess(web_data_dir, redis_url)
+    a.start()
+    b.start()
+    yield a, b
+    a.stop()
+    b.stop()

@@ -1,0 +1,64 @@
+"""Configuration parsing and opening hours (no I/O beyond a temp file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chat.config import ConfigError, load_config, parse_services
+from chat.demo import DEMO_SERVICES, ensure_demo_files
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def test_demo_services_parse() -> None:
+    munis, services = parse_services(tomllib.loads(DEMO_SERVICES))
+    assert set(munis) == {"demo"}
+    assert set(services) == {"demo-skole", "demo-hfu"}
+    hfu = services["demo-hfu"]
+    assert hfu.retention_seconds == 30 * 86400
+    assert "demo.nurse" in hfu.members
+
+
+def test_opening_hours_and_holidays() -> None:
+    _, services = parse_services(tomllib.loads(DEMO_SERVICES))
+    hours = services["demo-hfu"].hours
+    wed = dt.datetime(2026, 11, 25, 15, 0, tzinfo=OSLO)  # a Wednesday
+    assert hours.is_open(wed)
+    assert not hours.is_open(wed.replace(hour=18, minute=0))
+    assert not hours.is_open(dt.datetime(2026, 11, 24, 15, 0, tzinfo=OSLO))  # Tuesday
+    christmas_eve = dt.datetime(2026, 12, 24, 15, 0, tzinfo=OSLO)  # Thursday, a holiday
+    assert not hours.is_open(christmas_eve)
+    nxt = hours.next_opening(christmas_eve)
+    assert nxt == dt.datetime(2026, 12, 28, 14, 0, tzinfo=OSLO)  # Monday after Christmas
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ('[[service]]\nid="x"\nmunicipality="nope"', "not defined"),
+        ('[[municipality]]\nid="Bad Id"', "lowercase"),
+        ('[[municipality]]\nid="m"\n[[service]]\nid="s"\nmunicipality="m"\n[service.hours]\nmon="9-17"',
+         "HH:MM"),
+        ('[[municipality]]\nid="m"\n[[service]]\nid="s"\nmunicipality="m"\nretention_days=0',
+         "retention_days"),
+    ],
+)
+def test_bad_config_is_refused_with_a_reason(snippet: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_services(tomllib.loads(snippet))
+
+
+def test_load_config_reads_secrets_from_files(tmp_path: Path) -> None:
+    ensure_demo_files(tmp_path)
+    config = load_config({"HELSEPRAT_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://x"})
+    assert len(config.secrets.token_key) >= 32
+    assert config.secrets.token_key != config.secrets.session_key
+    assert (tmp_path / "secrets" / "token_key").stat().st_mode & 0o077 == 0
+    (tmp_path / "secrets" / "token_key").write_text("short")
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        load_config({"HELSEPRAT_DATA_DIR": str(tmp_path)})

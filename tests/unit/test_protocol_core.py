@@ -1,0 +1,127 @@
+"""The sans-I/O protocol core: frames in, commands or errors out. No sockets, no Redis."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chat.config import Limits
+from chat.protocol import commands as c
+from chat.protocol.core import Connection, ConnState, Rejected, Role
+
+CID = "AbCdEfGhIjKlMnOpQrStUv"
+TOKEN = "t" * 43
+
+
+def youth(**limits: object) -> Connection:
+    return Connection(Role.YOUTH, Limits(**limits))  # type: ignore[arg-type]
+
+
+def frame(**kw: object) -> str:
+    return json.dumps({"v": 1, **kw})
+
+
+def rejected_code(result: object) -> str:
+    assert isinstance(result, Rejected), result
+    return result.error.code
+
+
+def test_start_is_parsed_into_a_command() -> None:
+    conn = youth()
+    cmd = conn.receive(frame(type="start", service="demo-skole", resume_code=True), 0.0)
+    assert cmd == c.Start("demo-skole", "", 0, True)
+    assert conn.state is ConnState.NEW
+
+
+def test_send_before_start_is_an_invalid_state() -> None:
+    conn = youth()
+    r = conn.receive(frame(type="send", cmid="abcdefgh", body="aGVp"), 0.0)
+    assert rejected_code(r) == "invalid_state"
+    assert isinstance(r, Rejected) and r.ref == "abcdefgh"
+
+
+def test_bound_connection_sends_to_its_own_conversation() -> None:
+    conn = youth()
+    conn.bind(CID)
+    cmd = conn.receive(frame(type="send", cmid="abcdefgh", body="aGVp"), 0.0)
+    assert cmd == c.Send(CID, "abcdefgh", "aGVp")
+    # A second start on a bound connection is refused.
+    assert rejected_code(conn.receive(frame(type="start", service="x"), 0.0)) == "invalid_state"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ("{not json", "bad_frame"),
+        ("[1,2]", "bad_frame"),
+        (b"\xff\xfe", "bad_frame"),
+        (json.dumps({"v": 2, "type": "start", "service": "x"}), "unsupported_version"),
+        (json.dumps({"type": "start", "service": "x"}), "unsupported_version"),
+        (frame(type="shout"), "unknown_type"),
+        (frame(type=None), "unknown_type"),
+        (frame(type="start"), "schema_violation"),
+        (frame(type="start", service="Not A Service!"), "schema_violation"),
+        (frame(type="start", service="x", extra=1), "schema_violation"),
+        (frame(type="resume", conversation=CID, token="short", after=0), "schema_violation"),
+        (frame(type="resume", conversation=CID, token=TOKEN, after=-1), "schema_violation"),
+        # Nurse-only messages do not exist for youths.
+        (frame(type="claim", conversation=CID), "unknown_type"),
+    ],
+)
+def test_bad_frames_get_stable_codes(data: str | bytes, code: str) -> None:
+    assert rejected_code(youth().receive(data, 0.0)) == code
+
+
+def test_oversize_frame_is_refused_before_parsing() -> None:
+    conn = youth(max_frame_bytes=1000)
+    conn.bind(CID)
+    r = conn.receive(frame(type="send", cmid="abcdefgh", body="A" * 2000), 0.0)
+    assert rejected_code(r) == "frame_too_large"
+
+
+def test_body_must_be_base64_and_bounded() -> None:
+    conn = youth()
+    conn.bind(CID)
+    assert rejected_code(conn.receive(frame(type="send", cmid="abcdefgh", body="not base64!"), 0)) \
+        == "schema_violation"
+    huge = "A" * (65536 + 4)
+    assert rejected_code(conn.receive(frame(type="send", cmid="abcdefgh", body=huge), 0)) \
+        == "schema_violation"
+
+
+def test_send_rate_limit_refills_with_the_injected_clock() -> None:
+    conn = youth(send_burst=3, sends_per_second=1.0)
+    conn.bind(CID)
+    sends = [conn.receive(frame(type="send", cmid=f"abcdefg{i}", body="aGVp"), 0.0)
+             for i in range(4)]
+    assert all(isinstance(s, c.Send) for s in sends[:3])
+    assert rejected_code(sends[3]) == "rate_limited"
+    # One second later one more token is there.
+    assert isinstance(conn.receive(frame(type="send", cmid="abcdefgz", body="aGVp"), 1.0), c.Send)
+
+
+def test_flooding_ends_the_connection() -> None:
+    conn = youth(frame_burst=5, frames_per_second=1.0)
+    results = [conn.receive(frame(type="ping"), 0.0) for _ in range(20)]
+    rejected = [r for r in results if isinstance(r, Rejected)]
+    assert rejected and all(r.error.code == "rate_limited" for r in rejected)
+    assert rejected[-1].fatal
+    assert not rejected[0].fatal
+
+
+def test_nurse_commands() -> None:
+    conn = Connection(Role.NURSE, Limits())
+    assert conn.receive(frame(type="claim", conversation=CID), 0) == c.Claim(CID)
+    assert conn.receive(frame(type="close", conversation=CID, outcome="referred"), 0) == \
+        c.Close(CID, "referred")
+    assert conn.receive(frame(type="open", conversation=CID, after=7), 0) == c.Open(CID, 7)
+    assert rejected_code(conn.receive(frame(type="send", cmid="abcdefgh", body="aGVp"), 0)) == \
+        "schema_violation"  # a nurse must name the conversation
+
+
+def test_closed_connection_accepts_nothing() -> None:
+    conn = youth()
+    conn.close()
+    r = conn.receive(frame(type="ping"), 0)
+    assert isinstance(r, Rejected) and r.fatal
