@@ -53,10 +53,14 @@ class Accounts:
         self.redis = redis
         self.clock = clock
 
-    async def add(self, username: str, password: str, role: str, display_name: str = "") -> None:
+    async def add(
+        self, username: str, password: str, role: str, display_name: str = "",
+        password_hash: str | None = None,
+    ) -> None:
+        """Create or replace an account. ``password_hash`` (argon2id) skips hashing again."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        pw = await asyncio.to_thread(_hasher().hash, password)
+        pw = password_hash or await asyncio.to_thread(_hasher().hash, password)
         await self.redis.hset(keys.nurse(username), mapping={
             "pw": pw, "role": role, "name": display_name or username, "disabled": 0, "fails": 0,
             "locked_until": 0})
@@ -135,6 +139,10 @@ class Accounts:
 
     def _tag(self, cookie: str) -> str:
         return hmac.new(self.config.secrets.session_key, cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
 
 
 def _verify(stored: str, password: str) -> bool:

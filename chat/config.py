@@ -8,6 +8,7 @@ crisis numbers, members). Secrets are files, never environment values, so they d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -238,6 +239,23 @@ def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality],
     return municipalities, services
 
 
+def parse_limits(raw: object) -> Limits:
+    """Optional ``[limits]`` table: any field of Limits, same name, same type."""
+    if raw is None:
+        return Limits()
+    if not isinstance(raw, dict):
+        raise ConfigError("[limits] must be a table")
+    known = {f.name: f.type for f in dataclasses.fields(Limits)}
+    values: dict[str, int | float] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"[limits].{key} is not a known limit")
+        if not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"[limits].{key} must be a positive number")
+        values[key] = value
+    return Limits(**values)  # type: ignore[arg-type]
+
+
 def _read_secret(path: Path) -> bytes:
     try:
         raw = path.read_bytes().strip()
@@ -278,5 +296,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         municipalities=municipalities,
         services=services,
         secure_cookies=public_url.startswith("https://"),
+        limits=parse_limits(data.get("limits")),
         quick_exit_url=env.get("HELSEPRAT_QUICK_EXIT_URL", "https://www.yr.no/"),
     )

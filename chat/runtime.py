@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chat.actions import Actions
 from chat.auth import Accounts
@@ -46,7 +50,10 @@ class Runtime:
 def make_redis(url: str) -> aioredis.Redis:
     # A blocking pool waits for a free connection instead of failing past the limit, and no
     # socket_timeout: a timeout shorter than a blocking read would kill the pub/sub reader.
+    # Retries ride out a Redis restart or fail-over of a few seconds.
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=64, timeout=20, decode_responses=True,
-        health_check_interval=30, socket_keepalive=True)
+        health_check_interval=30, socket_keepalive=True,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError])
     return aioredis.Redis(connection_pool=pool)

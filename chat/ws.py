@@ -8,6 +8,7 @@ import logging
 import secrets
 from typing import Any
 
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import frames_nurse
@@ -79,6 +80,12 @@ class Endpoint:
         except ClientError as err:
             ref = getattr(result, "cmid", None) or getattr(result, "conversation", None)
             self.outbox.put(frames.error(err.code, err.message, ref))
+        except (RedisError, OSError) as exc:
+            # Storage is away: nothing was acked, so the client resumes and resends elsewhere.
+            self.log.warning("storage unavailable: %s", type(exc).__name__)
+            ref = getattr(result, "cmid", None)
+            self.outbox.put(frames.error("unavailable", "Try again in a moment.", ref))
+            self.outbox.close(1013)
         except Exception:
             ref = secrets.token_hex(4)
             self.log.exception("internal error ref=%s", ref)

@@ -5,6 +5,7 @@ Integration tests get a clean database (FLUSHALL) per test through ``redis_url``
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -51,6 +52,13 @@ from tests.servers import WebProcess, write_test_config  # noqa: E402
 DEMO_PASSWORD = "demo-helseprat-2026"
 
 
+@functools.cache
+def _demo_hash() -> str:
+    from chat.auth import hash_password
+
+    return hash_password(DEMO_PASSWORD)
+
+
 async def _add_accounts(redis_url: str, data_dir: Path) -> None:
     from chat.auth import Accounts
     from chat.clock import SystemClock
@@ -59,9 +67,10 @@ async def _add_accounts(redis_url: str, data_dir: Path) -> None:
     config = load_config({"HELSEPRAT_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
     client = aioredis.from_url(redis_url, decode_responses=True)
     accounts = Accounts(config, client, SystemClock())
-    await accounts.add("demo.nurse", DEMO_PASSWORD, "nurse", "Demo Helsesykepleier")
-    await accounts.add("demo.lead", DEMO_PASSWORD, "lead", "Demo Leder")
-    await accounts.add("other.nurse", DEMO_PASSWORD, "nurse", "Annen Sykepleier")
+    h = _demo_hash()
+    await accounts.add("demo.nurse", "", "nurse", "Demo Helsesykepleier", password_hash=h)
+    await accounts.add("demo.lead", "", "lead", "Demo Leder", password_hash=h)
+    await accounts.add("other.nurse", "", "nurse", "Annen Sykepleier", password_hash=h)
     await client.aclose()
 
 

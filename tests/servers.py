@@ -15,7 +15,14 @@ import httpx
 from chat.demo import DEMO_SERVICES, write_secret
 from chat.redis_proc import free_port
 
-TEST_SERVICES = DEMO_SERVICES + """
+TEST_SERVICES = """
+# Integration tests script faster than a person types.
+[limits]
+sends_per_second = 500
+send_burst = 500
+frames_per_second = 1000
+frame_burst = 1000
+""" + DEMO_SERVICES + """
 [[service]]
 id = "closed-clinic"
 municipality = "demo"

@@ -1,0 +1,202 @@
+"""A youth and a nurse on real web processes over real sockets, one real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import httpx
+import pytest
+
+from chat.client import (
+    ProtocolClient,
+    new_cmid,
+    nurse_connect,
+    nurse_login,
+    youth_resume,
+    youth_start,
+)
+from tests.conftest import DEMO_PASSWORD
+from tests.servers import WebProcess
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+async def nurse(base: str, user: str = "demo.nurse") -> ProtocolClient:
+    return await nurse_connect(base, await nurse_login(base, user, DEMO_PASSWORD))
+
+
+async def test_conversation_across_two_web_processes(
+    web_pair: tuple[WebProcess, WebProcess],
+) -> None:
+    a, b = web_pair
+    y, session = await youth_start(a.base, "demo-skole")
+    assert (await y.expect("state"))["state"] == "waiting"
+    queue = await y.expect("queue")
+    assert queue["position"] == 1 and queue["waiting"] == 1
+
+    n = await nurse(b.base)
+    snap = await n.expect("queue_snapshot", where=lambda f: f["service"] == "demo-skole"
+                          and bool(f["items"]))
+    assert [i["conversation"] for i in snap["items"]] == [session.conversation]
+    assert snap["items"][0]["online"] is True
+
+    await n.send({"type": "claim", "conversation": session.conversation})
+    await n.expect("claimed")
+    assert (await y.expect("state"))["state"] == "active"
+
+    await y.send({"type": "send", "cmid": "youthmsg01", "body": b64("hei")})
+    ack = await y.expect("ack")
+    assert ack == {"v": 1, "type": "ack", "cmid": "youthmsg01", "seq": 1, "duplicate": False}
+    got = await n.expect("deliver")
+    assert (got["seq"], got["from"], got["body"]) == (1, "youth", b64("hei"))
+
+    await n.send({"type": "send", "conversation": session.conversation, "cmid": "nursemsg01",
+                  "body": b64("hei, hva lurer du på?")})
+    assert (await n.expect("ack"))["seq"] == 2
+    got = await y.expect("deliver", where=lambda f: f["from"] == "nurse")
+    assert got["seq"] == 2 and got["body"] == b64("hei, hva lurer du på?")
+
+    await n.send({"type": "typing", "conversation": session.conversation})
+    assert (await y.expect("typing"))["from"] == "nurse"
+
+    await n.send({"type": "close", "conversation": session.conversation, "outcome": "referred"})
+    closed = await y.expect("state", where=lambda f: f["state"] == "closed")
+    assert closed["outcome"] == "referred"
+    await y.send({"type": "send", "cmid": "youthmsg02", "body": b64("hallo?")})
+    assert (await y.expect("error"))["code"] == "conversation_closed"
+    for c in (y, n):
+        await c.close()
+
+
+async def test_resume_delivers_exactly_the_missed_messages(web: WebProcess) -> None:
+    y, session = await youth_start(web.base, "demo-skole")
+    n = await nurse(web.base)
+    await n.send({"type": "claim", "conversation": session.conversation})
+    await n.expect("claimed")
+    for i in range(5):
+        await y.send({"type": "send", "cmid": f"youthmsg{i:02}", "body": b64(f"m{i}")})
+        await y.expect("ack")
+    session.last = 2
+    await y.close()
+    for i in range(3):
+        await n.send({"type": "send", "conversation": session.conversation,
+                      "cmid": f"nursemsg{i:02}", "body": b64(f"n{i}")})
+        await n.expect("ack")
+    y2 = await youth_resume(web.base, session)
+    seqs = []
+    for _ in range(6):
+        seqs.append((await y2.expect("deliver"))["seq"])
+    assert seqs == [3, 4, 5, 6, 7, 8]
+    await asyncio.sleep(0.3)
+    assert not [f for f in y2.seen if f["type"] == "deliver" and f["seq"] <= 2]
+    await y2.close()
+    await n.close()
+
+
+async def test_duplicate_client_message_id_is_stored_once(web: WebProcess, redis_client) -> None:  # type: ignore[no-untyped-def]
+    y, session = await youth_start(web.base, "demo-skole")
+    frame = {"type": "send", "cmid": "samecmid01", "body": b64("once")}
+    await y.send(frame)
+    first = await y.expect("ack")
+    await y.send(frame)
+    second = await y.expect("ack")
+    assert first["seq"] == second["seq"] == 1
+    assert (first["duplicate"], second["duplicate"]) == (False, True)
+    assert await redis_client.xlen(f"c:{{{session.conversation}}}:l") == 1
+    await y.close()
+
+
+async def test_two_nurses_race_for_one_claim(web_pair: tuple[WebProcess, WebProcess]) -> None:
+    a, b = web_pair
+    y, session = await youth_start(a.base, "demo-skole")
+    n1 = await nurse(a.base, "demo.nurse")
+    n2 = await nurse(b.base, "demo.lead")
+    claim = {"type": "claim", "conversation": session.conversation}
+    await asyncio.gather(n1.send(claim), n2.send(claim))
+    results = await asyncio.gather(n1.expect(("claimed", "error")), n2.expect(("claimed", "error")))
+    kinds = sorted(r["type"] for r in results)
+    assert kinds == ["claimed", "error"]
+    assert [r for r in results if r["type"] == "error"][0]["code"] == "already_claimed"
+    for c in (y, n1, n2):
+        await c.close()
+
+
+async def test_resume_code_on_another_device_and_attempt_limit(web: WebProcess) -> None:
+    y, session = await youth_start(web.base, "demo-skole", resume_code=True)
+    assert session.resume_code and len(session.resume_code.replace("·", " ").split()) == 11
+    await y.send({"type": "send", "cmid": "beforemove", "body": b64("x")})
+    await y.expect("ack")
+    await y.close()
+
+    other = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
+    await other.send({"type": "resume_code", "code": session.resume_code.upper(), "after": 0})
+    resumed = await other.expect("resumed")
+    assert resumed["conversation"] == session.conversation
+    assert resumed["token"] != session.token
+    assert (await other.expect("deliver"))["cmid"] == "beforemove"
+    await other.close()
+
+    # The old token no longer works once the code has been used.
+    stale = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
+    await stale.send({"type": "resume", "conversation": session.conversation,
+                      "token": session.token, "after": 0})
+    assert (await stale.expect("error"))["code"] == "bad_token"
+    await stale.close()
+
+    # Wrong secret words with the right handle: refused, then locked after the limit.
+    handle, _, secret = session.resume_code.partition("·")
+    wrong = handle + " " + " ".join(["abandon"] * 8)
+    codes = []
+    for _ in range(6):
+        c = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
+        await c.send({"type": "resume_code", "code": wrong, "after": 0})
+        codes.append((await c.expect("error"))["code"])
+        await c.close()
+    assert codes[:5] == ["bad_resume_code"] * 5
+    assert codes[5] == "too_many_attempts"
+    # Even the right code is refused while the conversation is locked.
+    c = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
+    await c.send({"type": "resume_code", "code": session.resume_code, "after": 0})
+    assert (await c.expect("error"))["code"] == "too_many_attempts"
+    await c.close()
+
+
+async def test_pages_health_and_security_headers(web: WebProcess) -> None:
+    async with httpx.AsyncClient(base_url=web.base) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        assert (await http.get("/readyz")).json() == {"status": "ready"}
+        page = await http.get("/s/demo-skole")
+        assert page.status_code == 200
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "default-src 'none'" in csp
+        assert "set-cookie" not in page.headers  # no cookies for anonymous youths
+        assert (await http.get("/s/nope")).status_code == 404
+        assert (await http.get("/nurse", follow_redirects=False)).status_code == 303
+
+
+async def test_nurse_login_csrf_and_lockout(web: WebProcess) -> None:
+    async with httpx.AsyncClient(base_url=web.base) as http:
+        r = await http.post("/nurse/login", data={"username": "demo.nurse",
+                                                  "password": DEMO_PASSWORD})
+        assert r.status_code == 403  # no CSRF token
+    for _ in range(5):
+        with pytest.raises(PermissionError):
+            await nurse_login(web.base, "demo.nurse", "wrong password")
+    with pytest.raises(PermissionError):
+        await nurse_login(web.base, "demo.nurse", DEMO_PASSWORD)  # locked now
+
+
+async def test_nurse_socket_needs_session_and_same_origin(web: WebProcess) -> None:
+    url = web.base.replace("http", "ws") + "/ws/nurse"
+    with pytest.raises(Exception, match="403|1008|rejected|closed"):
+        c = await ProtocolClient.open(url, additional_headers={"Origin": web.base})
+        await c.expect("hello", timeout=3)
+    cookie = await nurse_login(web.base, "demo.nurse", DEMO_PASSWORD)
+    with pytest.raises(Exception, match="403|1008|rejected|closed"):
+        c = await ProtocolClient.open(url, additional_headers={
+            "Cookie": f"hp_session={cookie}", "Origin": "https://evil.example"})
+        await c.expect("hello", timeout=3)
