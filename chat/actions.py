@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from anon import resume as resume_codes
 from anon import tokens
@@ -140,7 +141,7 @@ class Actions:
         if code is None:
             raise BadResumeCode()
         tag = resume_codes.handle_tag(self.config.secrets.token_key, code)
-        cid = await self.store.redis.get(keys.resume_handle(tag))
+        cid = cast(str | None, await self.store.redis.get(keys.resume_handle(tag)))
         if cid is None:
             raise BadResumeCode()
         attempts_key = keys.resume_attempts(cid)
@@ -234,7 +235,7 @@ class Actions:
             await self.store.free_slot(conv.nurse, conv.id)
 
     async def open_conversations(self, nurse: Nurse) -> list[str]:
-        members: set[str] = await self.store.redis.smembers(keys.nurse_open(nurse.username))
-        return sorted(members)
+        members = await self.store.redis.smembers(keys.nurse_open(nurse.username))
+        return sorted(cast(set[str], members))
 
 

@@ -13,6 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
@@ -60,10 +61,11 @@ class Accounts:
         """Create or replace an account. ``password_hash`` (argon2id) skips hashing again."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        pw = password_hash or await asyncio.to_thread(_hasher().hash, password)
-        await self.redis.hset(keys.nurse(username), mapping={
+        pw = password_hash if password_hash else await asyncio.to_thread(hash_password, password)
+        record: dict[str | bytes, str | int] = {
             "pw": pw, "role": role, "name": display_name or username, "disabled": 0, "fails": 0,
-            "locked_until": 0})
+            "locked_until": 0}
+        await self.redis.hset(keys.nurse(username), mapping=record)  # type: ignore[arg-type]
         await self.redis.sadd(keys.nurse_index(), username)
 
     async def set_disabled(self, username: str, disabled: bool) -> bool:
@@ -75,10 +77,10 @@ class Accounts:
         return True
 
     async def list(self) -> list[dict[str, str]]:
-        names = sorted(await self.redis.smembers(keys.nurse_index()))
+        names = sorted(cast(set[str], await self.redis.smembers(keys.nurse_index())))
         out = []
         for name in names:
-            rec = await self.redis.hgetall(keys.nurse(name))
+            rec = await self._hgetall(keys.nurse(name))
             out.append({"username": name, "role": rec.get("role", ""),
                         "name": rec.get("name", ""), "disabled": rec.get("disabled", "0")})
         return out
@@ -92,7 +94,7 @@ class Accounts:
         """Check the password; returns (cookie value, session). Raises LoginFailed."""
         global _DUMMY_HASH
         now = self.clock.now()
-        rec: dict[str, str] = await self.redis.hgetall(keys.nurse(username))
+        rec = await self._hgetall(keys.nurse(username))
         if not rec:
             if _DUMMY_HASH is None:
                 _DUMMY_HASH = await asyncio.to_thread(_hasher().hash, secrets.token_hex(8))
@@ -120,10 +122,10 @@ class Accounts:
     async def session(self, cookie: str | None) -> Session | None:
         if not cookie or len(cookie) > 100:
             return None
-        data: dict[str, str] = await self.redis.hgetall(keys.session(self._tag(cookie)))
+        data = await self._hgetall(keys.session(self._tag(cookie)))
         if not data:
             return None
-        rec: dict[str, str] = await self.redis.hgetall(keys.nurse(data["nurse"]))
+        rec = await self._hgetall(keys.nurse(data["nurse"]))
         if not rec or rec.get("disabled") == "1":
             return None
         return Session(self.nurse(data["nurse"], rec), data["csrf"])
@@ -136,6 +138,9 @@ class Accounts:
         async for key in self.redis.scan_iter(match="sess:*", count=500):
             if await self.redis.hget(key, "nurse") == username:
                 await self.redis.delete(key)
+
+    async def _hgetall(self, key: str) -> dict[str, str]:
+        return cast(dict[str, str], await self.redis.hgetall(key))
 
     def _tag(self, cookie: str) -> str:
         return hmac.new(self.config.secrets.session_key, cookie.encode(), hashlib.sha256).hexdigest()

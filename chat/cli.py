@@ -11,11 +11,13 @@ import signal
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 import tomli_w
 
-from chat.config import Config, ConfigError, load_config, parse_services
+from chat.config import Config, load_config, parse_services
+from chat.errors import ConfigError
 from chat.redis_proc import RedisProcess
 
 REDIS_URL_FILE = "redis.url"
@@ -84,6 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _serve(app: object, hc: object, serve: object) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
 
     def on_signal() -> None:
         async def drain_then_stop() -> None:
@@ -92,7 +95,7 @@ async def _serve(app: object, hc: object, serve: object) -> None:
                 await rt.drain()
             stop.set()
 
-        loop.create_task(drain_then_stop())
+        tasks.add(loop.create_task(drain_then_stop()))
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
@@ -127,8 +130,7 @@ def cmd_nurse(args: argparse.Namespace) -> int:
         accounts = Accounts(config, redis, SystemClock())
         try:
             if args.action == "add":
-                password = (Path(args.password_file).read_text().strip() if args.password_file
-                            else getpass.getpass("Password: "))
+                password = (await asyncio.to_thread(_read_password, args.password_file))
                 if len(password) < 12:
                     print("helseprat: password must be at least 12 characters", file=sys.stderr)
                     return 2
@@ -153,6 +155,10 @@ def cmd_nurse(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _read_password(path: str | None) -> str:
+    return Path(path).read_text().strip() if path else getpass.getpass("Password: ")
+
+
 def _load_toml(path: Path) -> dict[str, object]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
@@ -167,7 +173,7 @@ def _write_toml(path: Path, data: dict[str, object]) -> None:
 def _add_members(path: Path, username: str, services: list[str]) -> None:
     data = _load_toml(path)
     found = set()
-    for s in data.get("service", []):  # type: ignore[union-attr]
+    for s in cast(list[dict[str, Any]], data.get("service", [])):
         if s["id"] in services:
             found.add(s["id"])
             members = list(s.get("members", []))
@@ -197,7 +203,7 @@ def cmd_service(args: argparse.Namespace) -> int:
     entry = {"id": args.id, "municipality": args.municipality, "name": args.name,
              "kind": args.kind, "retention_days": args.retention_days, "members": [],
              "hours": hours}
-    services = list(data.get("service", []))  # type: ignore[call-overload]
+    services = list(cast(list[dict[str, Any]], data.get("service", [])))
     services.append(entry)
     data["service"] = services
     try:

@@ -68,7 +68,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError, RedisError):
                 await t
         with contextlib.suppress(RedisError, RuntimeError):
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     # -- conversation channels ---------------------------------------------------------------
     async def subscribe(self, cid: str, sub: Subscriber) -> None:

@@ -7,6 +7,7 @@ publishes after, in the same atomic step: an event is never seen before the chan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 
@@ -135,16 +136,16 @@ class Store:
         self, cid: str, service: str, fields: dict[str, str | int], ttl: int, now: float
     ) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(keys.meta(cid), mapping={"svc": service, "st": "waiting", "seq": 0,
-                                           "created": int(now), "last": int(now), **fields})
+        mapping: dict[str, Any] = {"svc": service, "st": "waiting", "seq": 0,
+                                   "created": int(now), "last": int(now), **fields}
+        pipe.hset(keys.meta(cid), mapping=mapping)  # type: ignore[arg-type]
         pipe.expire(keys.meta(cid), ttl)
         pipe.zadd(keys.queue(service), {cid: now})
         pipe.publish(keys.service_channel(service), "q")
         await pipe.execute()
 
     async def meta(self, cid: str) -> dict[str, str]:
-        raw: dict[str, str] = await self.redis.hgetall(keys.meta(cid))
-        return raw
+        return cast(dict[str, str], await self.redis.hgetall(keys.meta(cid)))
 
     async def append(
         self, cid: str, cmid: str, role: str, sender: str, body: str, ts: int, ttl: int,
@@ -160,7 +161,8 @@ class Store:
         return AppendResult(int(status), int(seq))
 
     async def read_after(self, cid: str, after: int, count: int = 500) -> list[LogEntry]:
-        raw = await self.redis.xrange(keys.log(cid), min=f"0-{after + 1}", max="+", count=count)
+        raw = cast(list[tuple[str, dict[str, str]]], await self.redis.xrange(
+            keys.log(cid), min=f"0-{after + 1}", max="+", count=count))
         out = []
         for entry_id, f in raw:
             out.append(LogEntry(seq=int(entry_id.split("-")[1]), role=f["r"], sender=f["s"],
@@ -193,9 +195,8 @@ class Store:
         await self.redis.srem(keys.nurse_open(nurse), cid)
 
     async def queue_ids(self, service: str) -> list[tuple[str, float]]:
-        raw: list[tuple[str, float]] = await self.redis.zrange(
-            keys.queue(service), 0, -1, withscores=True)
-        return raw
+        raw = await self.redis.zrange(keys.queue(service), 0, -1, withscores=True)
+        return cast(list[tuple[str, float]], raw)
 
     async def queue_view(self, service: str) -> QueueView:
         pipe = self.redis.pipeline(transaction=False)

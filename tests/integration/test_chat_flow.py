@@ -10,7 +10,6 @@ import pytest
 
 from chat.client import (
     ProtocolClient,
-    new_cmid,
     nurse_connect,
     nurse_login,
     youth_resume,
@@ -119,7 +118,7 @@ async def test_two_nurses_race_for_one_claim(web_pair: tuple[WebProcess, WebProc
     results = await asyncio.gather(n1.expect(("claimed", "error")), n2.expect(("claimed", "error")))
     kinds = sorted(r["type"] for r in results)
     assert kinds == ["claimed", "error"]
-    assert [r for r in results if r["type"] == "error"][0]["code"] == "already_claimed"
+    assert next(r for r in results if r["type"] == "error")["code"] == "already_claimed"
     for c in (y, n1, n2):
         await c.close()
 
@@ -147,7 +146,7 @@ async def test_resume_code_on_another_device_and_attempt_limit(web: WebProcess) 
     await stale.close()
 
     # Wrong secret words with the right handle: refused, then locked after the limit.
-    handle, _, secret = session.resume_code.partition("·")
+    handle = session.resume_code.partition("·")[0]
     wrong = handle + " " + " ".join(["abandon"] * 8)
     codes = []
     for _ in range(6):
@@ -192,11 +191,11 @@ async def test_nurse_login_csrf_and_lockout(web: WebProcess) -> None:
 
 async def test_nurse_socket_needs_session_and_same_origin(web: WebProcess) -> None:
     url = web.base.replace("http", "ws") + "/ws/nurse"
-    with pytest.raises(Exception, match="403|1008|rejected|closed"):
+    with pytest.raises(Exception, match=r"403|1008|rejected|closed"):
         c = await ProtocolClient.open(url, additional_headers={"Origin": web.base})
         await c.expect("hello", timeout=3)
     cookie = await nurse_login(web.base, "demo.nurse", DEMO_PASSWORD)
-    with pytest.raises(Exception, match="403|1008|rejected|closed"):
+    with pytest.raises(Exception, match=r"403|1008|rejected|closed"):
         c = await ProtocolClient.open(url, additional_headers={
             "Cookie": f"hp_session={cookie}", "Origin": "https://evil.example"})
         await c.expect("hello", timeout=3)
