@@ -1,0 +1,47 @@
+"""``python -m devservices.nhn --port N --data-dir D --keys clients.json [--receivers 1,2]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from pathlib import Path
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from .app import NhnSettings, create_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devservices.nhn")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--keys", type=Path, required=True,
+                        help='JSON: {"clients": [{"client_id", "jwk" (public), "her_ids"}]}')
+    parser.add_argument("--receivers", default="",
+                        help="comma-separated HER-ids that exist (others get AppRec E21)")
+    args = parser.parse_args(argv)
+    settings = NhnSettings(
+        port=args.port, data_dir=args.data_dir, keys_file=args.keys,
+        receivers=frozenset(int(h) for h in args.receivers.split(",") if h.strip()),
+    )
+    app = create_app(settings)
+    config = Config()
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.accesslog = None
+    config.graceful_timeout = 1.0
+
+    async def _run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    asyncio.run(_run())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
