@@ -1,14 +1,16 @@
 """Resume codes: continue an anonymous conversation on another device.
 
-A code is 11 words from the BIP-39 English list (2048 words, 11 bits each):
+A code is 11 words from the BIP-39 English list (2048 words, 11 bits each), made on the youth's
+device and shown once:
 - the first 3 words are a *handle* (33 bits) used only to find the conversation; Redis keeps
   HMAC(server key, handle), so the handle is not stored in clear either;
-- the last 8 words are the *secret* (88 bits ≥ the 80 asked for), stored only as an argon2id
-  hash. Its parameters follow RFC 9106 §4, second recommended option ("low memory"):
-  t=3 iterations, m=64 MiB, p=4 lanes, 16-byte salt, 32-byte tag.
+- the last 8 words are the *secret* (88 bits ≥ the 80 asked for). The device sends the server
+  only ``auth`` = BLAKE2b(domain ‖ secret) (chat.crypto.resume), and the server stores only an
+  argon2id hash of that. Parameters follow RFC 9106 §4, second recommended option ("low
+  memory"): t=3 iterations, m=64 MiB, p=4 lanes, 16-byte salt, 32-byte tag.
 
-Attempts are limited per conversation and per client (see anon.ratelimit); a wrong code tells
-the caller nothing about whether the handle matched.
+Attempts are limited per conversation and per client (see chat.actions); a wrong code tells the
+caller nothing about whether the handle matched.
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ from mnemonic import Mnemonic
 HANDLE_WORDS = 3
 SECRET_WORDS = 8
 _SPLIT = re.compile(r"[^a-z]+")
+_AUTH = re.compile(r"^[0-9a-f]{64}$")
 
 
 @cache
 def _wordlist() -> tuple[tuple[str, ...], dict[str, int]]:
     words = tuple(Mnemonic("english").wordlist)
     return words, {w: i for i, w in enumerate(words)}
+
+
+def wordlist() -> tuple[str, ...]:
+    return _wordlist()[0]
 
 
 @cache
@@ -50,6 +57,10 @@ class ResumeCode:
         return " ".join(self.handle) + " · " + " ".join(self.secret)
 
     @property
+    def handle_text(self) -> str:
+        return " ".join(self.handle)
+
+    @property
     def secret_text(self) -> str:
         return " ".join(self.secret)
 
@@ -60,28 +71,39 @@ def new_resume_code() -> ResumeCode:
     return ResumeCode(handle=tuple(pick[:HANDLE_WORDS]), secret=tuple(pick[HANDLE_WORDS:]))
 
 
-def parse_resume_code(text: str) -> ResumeCode | None:
+def parse_words(text: str, count: int) -> tuple[str, ...] | None:
     """Lenient parsing: case, spacing and punctuation do not matter; unknown words do."""
     _, index = _wordlist()
     parts = [p for p in _SPLIT.split(text.lower()) if p]
-    if len(parts) != HANDLE_WORDS + SECRET_WORDS or any(p not in index for p in parts):
+    if len(parts) != count or any(p not in index for p in parts):
         return None
-    return ResumeCode(handle=tuple(parts[:HANDLE_WORDS]), secret=tuple(parts[HANDLE_WORDS:]))
+    return tuple(parts)
 
 
-def handle_tag(key: bytes, code: ResumeCode) -> str:
-    msg = b"helseprat/resume-handle/v1\x00" + " ".join(code.handle).encode()
+def parse_resume_code(text: str) -> ResumeCode | None:
+    parts = parse_words(text, HANDLE_WORDS + SECRET_WORDS)
+    if parts is None:
+        return None
+    return ResumeCode(handle=parts[:HANDLE_WORDS], secret=parts[HANDLE_WORDS:])
+
+
+def valid_auth(auth: str) -> bool:
+    return bool(_AUTH.match(auth))
+
+
+def handle_tag(key: bytes, handle: tuple[str, ...]) -> str:
+    msg = b"helseprat/resume-handle/v1\x00" + " ".join(handle).encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
 
 
-def hash_secret(code: ResumeCode) -> str:
+def hash_auth(auth: str) -> str:
     """Slow (tens of milliseconds): call it off the event loop."""
-    return hasher().hash(code.secret_text)
+    return hasher().hash(auth)
 
 
-def verify_secret(code: ResumeCode, stored: str) -> bool:
+def verify_auth(auth: str, stored: str) -> bool:
     """Slow: call it off the event loop."""
     try:
-        return hasher().verify(stored, code.secret_text)
+        return hasher().verify(stored, auth)
     except (VerificationError, InvalidHashError):
         return False

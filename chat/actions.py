@@ -17,6 +17,7 @@ from anon.ratelimit import hit_window, window_count
 from chat import keys
 from chat.clock import Clock
 from chat.config import Config, Service
+from chat.crypto import E2EError, check_bundle_epoch
 from chat.errors import (
     AlreadyClaimed,
     BadOutcome,
@@ -24,13 +25,18 @@ from chat.errors import (
     BadToken,
     CapacityReached,
     ConversationClosed,
+    KeyBundleRequired,
     NotAuthorized,
     RateLimited,
+    ResumeHandleTaken,
+    StaleKeyBundle,
     TooManyAttempts,
     UnknownService,
 )
 from chat.protocol import frames
+from chat.protocol.commands import ResumeSetup
 from chat.store import AppendResult, Store
+from chat.teamkeys import TeamKeys
 
 log = logging.getLogger("helseprat.actions")
 
@@ -48,7 +54,6 @@ class Started:
     conversation: str
     token: str
     service: str
-    resume_code: str | None
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Actions:
         self.config = config
         self.store = store
         self.clock = clock
+        self.teamkeys = TeamKeys(store.redis)
 
     def _service(self, service_id: str) -> Service:
         service = self.config.service(service_id)
@@ -93,10 +99,11 @@ class Actions:
 
     # -- youth -------------------------------------------------------------------------------
     async def start(
-        self, service_id: str, key_bundle: str, epoch: int, want_resume_code: bool,
+        self, service_id: str, key_bundle: str, epoch: int, resume: ResumeSetup | None,
         client_key: str,
     ) -> Started:
         service = self._service(service_id)
+        await self._check_bundle(service.id, key_bundle, epoch)
         limit = self.config.limits.starts_per_client_per_hour
         if not await hit_window(self.store.redis, keys.rate("start", client_key, self._hour()),
                                 limit, 3600):
@@ -108,22 +115,30 @@ class Actions:
             "kb": key_bundle,
             "ep": epoch,
         }
-        code_text: str | None = None
         ttl = service.retention_seconds
-        if want_resume_code:
-            code = await self._new_resume_handle(cid, ttl)
-            fields["rh"] = await asyncio.to_thread(resume_codes.hash_secret, code)
-            code_text = str(code)
+        if resume is not None:
+            handle = resume_codes.parse_words(resume.handle, resume_codes.HANDLE_WORDS)
+            if handle is None or not resume_codes.valid_auth(resume.auth):
+                raise BadResumeCode("The resume code is not made right.")
+            tag = resume_codes.handle_tag(self.config.secrets.token_key, handle)
+            if not await self.store.redis.set(keys.resume_handle(tag), cid, ex=ttl, nx=True):
+                raise ResumeHandleTaken()
+            fields["rh"] = await asyncio.to_thread(resume_codes.hash_auth, resume.auth)
+            fields["rb"] = resume.backup
         await self.store.create_conversation(cid, service.id, fields, ttl, self.clock.now())
-        return Started(cid, token, service.id, code_text)
+        return Started(cid, token, service.id)
 
-    async def _new_resume_handle(self, cid: str, ttl: int) -> resume_codes.ResumeCode:
-        for _ in range(8):
-            code = resume_codes.new_resume_code()
-            tag = resume_codes.handle_tag(self.config.secrets.token_key, code)
-            if await self.store.redis.set(keys.resume_handle(tag), cid, ex=ttl, nx=True):
-                return code
-        raise RuntimeError("could not allocate a unique resume handle")
+    async def _check_bundle(self, service: str, key_bundle: str, epoch: int) -> None:
+        """A service with a team key takes only conversations sealed to its current epoch."""
+        current = await self.teamkeys.current_epoch(service)
+        if current is None:
+            return
+        if not key_bundle:
+            raise KeyBundleRequired()
+        try:
+            check_bundle_epoch(epoch, current)
+        except E2EError as exc:
+            raise StaleKeyBundle(code=exc.code) from None
 
     async def authenticate(self, cid: str, token: str) -> Conversation:
         meta = await self.store.meta(cid)
@@ -131,16 +146,19 @@ class Actions:
             raise BadToken()
         return _conversation(cid, meta)
 
-    async def resume_with_code(self, text: str, client_key: str) -> tuple[Conversation, str]:
-        """Check a resume code and hand out a fresh token (the old one stops working)."""
+    async def resume_with_code(
+        self, handle_text: str, auth: str, client_key: str
+    ) -> tuple[Conversation, str, str]:
+        """Check a resume code and hand out a fresh token (the old one stops working) and the
+        key backup that only the code's secret words can open."""
         limits = self.config.limits
         if not await hit_window(self.store.redis, keys.rate("resume", client_key, self._hour()),
                                 limits.resume_attempts_per_client_per_hour, 3600):
             raise TooManyAttempts()
-        code = resume_codes.parse_resume_code(text)
-        if code is None:
+        handle = resume_codes.parse_words(handle_text, resume_codes.HANDLE_WORDS)
+        if handle is None or not resume_codes.valid_auth(auth):
             raise BadResumeCode()
-        tag = resume_codes.handle_tag(self.config.secrets.token_key, code)
+        tag = resume_codes.handle_tag(self.config.secrets.token_key, handle)
         cid = cast(str | None, await self.store.redis.get(keys.resume_handle(tag)))
         if cid is None:
             raise BadResumeCode()
@@ -149,14 +167,14 @@ class Actions:
             raise TooManyAttempts()
         meta = await self.store.meta(cid)
         stored = meta.get("rh")
-        if not stored or not await asyncio.to_thread(resume_codes.verify_secret, code, stored):
+        if not stored or not await asyncio.to_thread(resume_codes.verify_auth, auth, stored):
             await hit_window(self.store.redis, attempts_key, 10**6, 3600)
             raise BadResumeCode()
         token = tokens.new_token()
         await self.store.redis.hset(keys.meta(cid), "th",
                                     tokens.token_hash(self.config.secrets.token_key, token))
         await self.store.redis.delete(attempts_key)
-        return _conversation(cid, meta), token
+        return _conversation(cid, meta), token, meta.get("rb", "")
 
     async def send(
         self, conv: Conversation, role: str, sender: str, cmid: str, body: str

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from chat import pages, ws
+from chat import api, pages, ws
 from chat.actions import Actions
 from chat.auth import Accounts
 from chat.clock import Clock, SystemClock
@@ -20,6 +20,7 @@ from chat.hub import Hub
 from chat.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware
 from chat.runtime import Runtime, make_redis
 from chat.store import Store
+from chat.teamkeys import TeamKeys
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -37,7 +38,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         hub = Hub(redis, store.queue_view)
         rt = Runtime(config=config, redis=redis, store=store,
                      actions=Actions(config, store, clock), accounts=Accounts(config, redis, clock),
-                     hub=hub, clock=clock)
+                     hub=hub, clock=clock, teamkeys=TeamKeys(redis))
         app.state.runtime = rt
         await hub.start()
         try:
@@ -56,6 +57,9 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         Route("/nurse/login", pages.login, methods=["POST"]),
         Route("/nurse/logout", pages.logout, methods=["POST"]),
         Route("/nurse", pages.dashboard),
+        Route("/api/team/{service}", api.team),
+        Route("/api/nurse/keys", api.nurse_keys),
+        Route("/api/nurse/device", api.register_device, methods=["POST"]),
         WebSocketRoute("/ws/youth", ws.youth_ws),
         WebSocketRoute("/ws/nurse", ws.nurse_ws),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),

@@ -105,7 +105,7 @@ async def _serve(app: object, hc: object, serve: object) -> None:
 async def _demo_accounts(config: Config) -> None:
     from chat.auth import Accounts
     from chat.clock import SystemClock
-    from chat.demo import DEMO_LEAD, DEMO_NURSE, DEMO_PASSWORD
+    from chat.demo import DEMO_LEAD, DEMO_NURSE, DEMO_PASSWORD, ensure_demo_teams
 
     assert config.redis_url
     redis = aioredis.from_url(config.redis_url, decode_responses=True)
@@ -115,6 +115,8 @@ async def _demo_accounts(config: Config) -> None:
         await accounts.add(DEMO_NURSE, DEMO_PASSWORD, "nurse", "Demo Helsesykepleier")
     if DEMO_LEAD not in existing:
         await accounts.add(DEMO_LEAD, DEMO_PASSWORD, "lead", "Demo Leder")
+    await ensure_demo_teams(redis, config.data_dir,
+                            {s.id: s.members for s in config.services.values()}, DEMO_PASSWORD)
     await redis.aclose()
 
 
@@ -215,6 +217,62 @@ def cmd_service(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- team keys (run by the service admin, with the offline key file) ------------------------------
+def cmd_team(args: argparse.Namespace) -> int:
+    from chat import teamadmin
+    from chat.teamkeys import TeamKeys
+
+    config = _config_or_exit()
+    path = Path(args.key_file)
+    key_file_exists = path.exists()
+
+    async def run() -> int:
+        redis = aioredis.from_url(_redis_url(config), decode_responses=True)
+        store = TeamKeys(redis)
+        try:
+            if args.action == "init":
+                if key_file_exists:
+                    print(f"helseprat: {path} exists; refusing to overwrite a team root",
+                          file=sys.stderr)
+                    return 2
+                if config.service(args.service) is None:
+                    print(f"helseprat: unknown service {args.service}", file=sys.stderr)
+                    return 2
+                keys = teamadmin.init(args.service)
+                keys.save(path)
+                await teamadmin.publish(keys, store)
+                from chat.crypto import root_fingerprint
+
+                print(f"team root for {args.service} written to {path} (keep it offline)")
+                print(f"root fingerprint: {root_fingerprint(keys.root.public_key)}")
+                return 0
+            keys = teamadmin.AdminKeys.load(path)
+            if args.action == "rotate":
+                epoch = teamadmin.rotate(keys)
+                keys.save(path)
+                await teamadmin.publish(keys, store)
+                print(f"{keys.service}: epoch {epoch} published")
+            elif args.action == "publish":
+                await teamadmin.publish(keys, store)
+                print(f"{keys.service}: epoch {keys.epoch} published")
+            elif args.action == "member-add":
+                await teamadmin.add_member(keys, store, args.nurse)
+                keys.save(path)
+                print(f"{args.nurse} added to the {keys.service} team (epoch {keys.epoch})")
+            elif args.action == "member-remove":
+                epoch = await teamadmin.remove_member(keys, store, args.nurse)
+                keys.save(path)
+                print(f"{args.nurse} removed; new epoch {epoch} published")
+            return 0
+        except LookupError as exc:
+            print(f"helseprat: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(run())
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
     config = _config_or_exit()
     print(f"environment: {config.environment}")
@@ -262,6 +320,19 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--hours", action="append", help="e.g. mon=08:00-15:30 (repeatable)")
     ssub.add_parser("list")
     sv.set_defaults(func=cmd_service)
+
+    t = sub.add_parser("team", help="end-to-end team keys (service admin, offline key file)")
+    tsub = t.add_subparsers(dest="action", required=True)
+    ti = tsub.add_parser("init")
+    ti.add_argument("--service", required=True)
+    ti.add_argument("--key-file", required=True)
+    for name in ("rotate", "publish"):
+        tsub.add_parser(name).add_argument("--key-file", required=True)
+    for name in ("member-add", "member-remove"):
+        tm = tsub.add_parser(name)
+        tm.add_argument("--key-file", required=True)
+        tm.add_argument("--nurse", required=True)
+    t.set_defaults(func=cmd_team)
 
     c = sub.add_parser("config", help="configuration")
     csub = c.add_subparsers(dest="action", required=True)

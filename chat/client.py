@@ -12,10 +12,13 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+
+if TYPE_CHECKING:
+    from chat.e2e_client import YouthCrypto
 
 Frame = dict[str, Any]
 
@@ -101,19 +104,58 @@ class YouthSession:
     token: str = ""
     last: int = 0
     resume_code: str | None = None
+    keys: YouthCrypto | None = None
 
 
 async def youth_start(
-    base: str, service: str, *, resume_code: bool = False, key_bundle: str = "", epoch: int = 0
+    base: str, service: str, *, resume_code: bool = False, encrypt: bool = True,
 ) -> tuple[ProtocolClient, YouthSession]:
+    """Start a conversation as a youth's browser does: seal a fresh key to the team first."""
+    from anon.resume import new_resume_code
+    from chat.crypto import b64encode
+    from chat.crypto.resume import resume_auth, resume_wrap_key, seal_backup
+    from chat.e2e_client import YouthCrypto, fetch_team
+
+    keys = YouthCrypto.create(await fetch_team(base, service)) if encrypt else None
     client = await ProtocolClient.open(ws_url(base, "/ws/youth"))
-    frame: Frame = {"type": "start", "service": service, "resume_code": resume_code}
-    if key_bundle:
-        frame.update(key_bundle=key_bundle, epoch=epoch)
+    frame: Frame = {"type": "start", "service": service}
+    if keys is not None:
+        frame.update(key_bundle=keys.bundle_b64, epoch=keys.epoch)
+    code_text = None
+    if resume_code and keys is not None:
+        code = new_resume_code()
+        backup = seal_backup(resume_wrap_key(code.secret_text), keys.ck, keys.me.seed)
+        frame["resume"] = {"handle": code.handle_text, "auth": resume_auth(code.secret_text),
+                           "backup": b64encode(backup)}
+        code_text = str(code)
     await client.send(frame)
     started = await client.expect("started")
-    return client, YouthSession(started["conversation"], started["token"], 0,
-                                started.get("resume_code"))
+    if keys is not None:
+        keys.bind(started["conversation"])
+    return client, YouthSession(started["conversation"], started["token"], 0, code_text, keys)
+
+
+async def youth_resume_code(
+    base: str, code_text: str, service: str
+) -> tuple[ProtocolClient, YouthSession]:
+    """Continue on a new device with only the resume code: gets a new token and the key."""
+    from anon.resume import parse_resume_code
+    from chat.crypto import b64decode, sign_keypair
+    from chat.crypto.resume import open_backup, resume_auth, resume_wrap_key
+    from chat.e2e_client import YouthCrypto, fetch_team
+
+    code = parse_resume_code(code_text)
+    if code is None:
+        raise ValueError("not a resume code")
+    client = await ProtocolClient.open(ws_url(base, "/ws/youth"))
+    await client.send({"type": "resume_code", "handle": code.handle_text,
+                       "auth": resume_auth(code.secret_text), "after": 0})
+    resumed = await client.expect("resumed")
+    ck, seed = open_backup(resume_wrap_key(code.secret_text), b64decode(resumed["backup"]))
+    keys = YouthCrypto(await fetch_team(base, service), ck, sign_keypair(seed),
+                       resumed["key_bundle"])
+    keys.bind(resumed["conversation"])
+    return client, YouthSession(resumed["conversation"], resumed["token"], 0, code_text, keys)
 
 
 async def youth_resume(base: str, session: YouthSession) -> ProtocolClient:

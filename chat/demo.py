@@ -70,3 +70,38 @@ def ensure_demo_files(data_dir: Path) -> None:
         services.write_text(DEMO_SERVICES, encoding="utf-8")
     for name in ("token_key", "session_key"):
         write_secret(data_dir / "secrets" / name)
+
+
+async def ensure_demo_teams(
+    redis: object, data_dir: Path, services: dict[str, tuple[str, ...]], password: str
+) -> None:
+    """Team keys for the demo services, and device keys for the demo accounts.
+
+    Demo only: a real nurse's device keys are made and wrapped in her own browser at first
+    login, and the team-root key file lives with the service admin, not next to the server.
+    """
+    import redis.asyncio as aioredis
+
+    from chat import crypto, teamadmin
+    from chat.teamkeys import Device, TeamKeys
+
+    assert isinstance(redis, aioredis.Redis)
+    store = TeamKeys(redis)
+    for usernames in services.values():
+        for username in usernames:
+            if await store.device(username) is None:
+                keys = crypto.device_keys()
+                wrapped = crypto.wrap_device_keys(keys, password)
+                await store.set_device(username, Device(
+                    crypto.b64encode(wrapped), crypto.b64encode(keys.box.public_key),
+                    crypto.b64encode(keys.sign.public_key)))
+    key_dir = data_dir / "team-keys"
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for service, usernames in services.items():
+        path = key_dir / f"{service}.json"
+        admin = teamadmin.AdminKeys.load(path) if path.exists() else teamadmin.init(service)
+        for username in usernames:
+            if username not in admin.members:
+                admin.members.append(username)
+        admin.save(path)
+        await teamadmin.publish(admin, store)

@@ -71,6 +71,11 @@ class BadResumeCode(ClientError):
     message = "The resume code is not right."
 
 
+class ResumeHandleTaken(ClientError):
+    code = "resume_handle_taken"
+    message = "That resume code is in use. Make a new one and try again."
+
+
 class TooManyAttempts(ClientError):
     code = "too_many_attempts"
     message = "Too many attempts. Wait a while before trying again."
@@ -104,6 +109,16 @@ class CapacityReached(ClientError):
 class BadOutcome(ClientError):
     code = "bad_outcome"
     message = "That outcome is not one of the service's outcomes."
+
+
+class KeyBundleRequired(ClientError):
+    code = "key_bundle_required"
+    message = "This service only accepts end-to-end encrypted conversations."
+
+
+class StaleKeyBundle(ClientError):
+    code = "e2e_stale_epoch"
+    message = "The service's keys have changed. Reload and try again."
 
 
 class ShuttingDown(ClientError):

@@ -152,3 +152,12 @@ async def dashboard(request: Request) -> Response:
     services = [s for s in rt.config.services.values() if s.id in session.nurse.services]
     return render(request, "nurse.html", nurse=session.nurse, csrf=session.csrf,
                   services=services)
+
+
+async def privacy_page(request: Request) -> Response:
+    """What is stored, for how long, who can read it, and when the service must act."""
+    rt = _rt(request)
+    services = sorted(rt.config.services.values(), key=lambda s: (s.municipality, s.name))
+    retention = [(s, rt.config.municipalities[s.municipality]) for s in services]
+    return render(request, "privacy.html", retention=retention, crisis=crisis_numbers(rt),
+                  quick_exit_url=rt.config.quick_exit_url)

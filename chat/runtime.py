@@ -19,6 +19,7 @@ from chat.clock import Clock
 from chat.config import Config
 from chat.hub import Hub
 from chat.store import Store
+from chat.teamkeys import TeamKeys
 
 
 class Drainable(Protocol):
@@ -34,6 +35,7 @@ class Runtime:
     accounts: Accounts
     hub: Hub
     clock: Clock
+    teamkeys: TeamKeys
     connections: set[Drainable] = field(default_factory=set)
     draining: bool = False
 

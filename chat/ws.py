@@ -122,19 +122,19 @@ class YouthEndpoint(Endpoint):
         a = self.rt.actions
         match cmd:
             case c.Start():
-                started = await a.start(cmd.service, cmd.key_bundle, cmd.epoch,
-                                        cmd.want_resume_code, self.client_key)
+                started = await a.start(cmd.service, cmd.key_bundle, cmd.epoch, cmd.resume,
+                                        self.client_key)
                 conv = await a.authenticate(started.conversation, started.token)
-                extra = {"resume_code": started.resume_code} if started.resume_code else {}
                 self.outbox.put(frames.frame("started", conversation=conv.id, token=started.token,
-                                             service=conv.service, **extra))
+                                             service=conv.service))
                 await self._attach(conv, 0)
             case c.Resume():
                 conv = await a.authenticate(cmd.conversation, cmd.token)
                 await self._attach(conv, cmd.after)
             case c.ResumeWithCode():
-                conv, token = await a.resume_with_code(cmd.code, self.client_key)
-                await self._attach(conv, cmd.after, token=token)
+                conv, token, backup = await a.resume_with_code(cmd.handle, cmd.auth,
+                                                               self.client_key)
+                await self._attach(conv, cmd.after, token=token, backup=backup)
             case c.Send():
                 assert self.conv is not None
                 result = await a.send(self.conv, "youth", "youth", cmd.cmid, cmd.body)
@@ -153,7 +153,9 @@ class YouthEndpoint(Endpoint):
             case _:
                 raise InvalidState()
 
-    async def _attach(self, conv: Conversation, after: int, token: str | None = None) -> None:
+    async def _attach(
+        self, conv: Conversation, after: int, token: str | None = None, backup: str = ""
+    ) -> None:
         self.conn.bind(conv.id)
         self.conv = conv
         self.feed = Feed(conv.id, self.rt.store, self.outbox, after)
@@ -166,6 +168,7 @@ class YouthEndpoint(Endpoint):
                                          "epoch": conv.epoch}
             if token is not None:
                 fields["token"] = token
+                fields["backup"] = backup
             self.outbox.put(frames.frame("resumed", **fields))
         self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state))
         await self.feed.catch_up()

@@ -63,6 +63,7 @@ async def _add_accounts(redis_url: str, data_dir: Path) -> None:
     from chat.auth import Accounts
     from chat.clock import SystemClock
     from chat.config import load_config
+    from chat.demo import ensure_demo_teams
 
     config = load_config({"HELSEPRAT_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
     client = aioredis.from_url(redis_url, decode_responses=True)
@@ -71,6 +72,8 @@ async def _add_accounts(redis_url: str, data_dir: Path) -> None:
     await accounts.add("demo.nurse", "", "nurse", "Demo Helsesykepleier", password_hash=h)
     await accounts.add("demo.lead", "", "lead", "Demo Leder", password_hash=h)
     await accounts.add("other.nurse", "", "nurse", "Annen Sykepleier", password_hash=h)
+    await ensure_demo_teams(client, data_dir, {s.id: s.members for s in config.services.values()},
+                            DEMO_PASSWORD)
     await client.aclose()
 
 

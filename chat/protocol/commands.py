@@ -10,11 +10,20 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class ResumeSetup:
+    """A resume code made on the youth's device: the handle, proof and key backup it allows."""
+
+    handle: str
+    auth: str
+    backup: str
+
+
+@dataclass(frozen=True)
 class Start:
     service: str
     key_bundle: str
     epoch: int
-    want_resume_code: bool
+    resume: ResumeSetup | None
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,8 @@ class Resume:
 
 @dataclass(frozen=True)
 class ResumeWithCode:
-    code: str
+    handle: str
+    auth: str
     after: int
 
 

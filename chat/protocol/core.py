@@ -153,12 +153,14 @@ class Connection:
             bound = self.conversation or ""
             match kind:
                 case "start":
+                    r = o.get("resume")
+                    setup = c.ResumeSetup(r["handle"], r["auth"], r["backup"]) if r else None
                     return c.Start(o["service"], o.get("key_bundle", ""), int(o.get("epoch", 0)),
-                                   bool(o.get("resume_code", False)))
+                                   setup)
                 case "resume":
                     return c.Resume(o["conversation"], o["token"], after)
                 case "resume_code":
-                    return c.ResumeWithCode(o["code"], after)
+                    return c.ResumeWithCode(o["handle"], o["auth"], after)
                 case "send":
                     return c.Send(bound, o["cmid"], o["body"])
                 case "typing":

@@ -8,13 +8,16 @@ import base64
 import httpx
 import pytest
 
+from anon.resume import parse_resume_code
 from chat.client import (
     ProtocolClient,
     nurse_connect,
     nurse_login,
     youth_resume,
+    youth_resume_code,
     youth_start,
 )
+from chat.crypto.resume import resume_auth
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import WebProcess
 
@@ -125,17 +128,17 @@ async def test_two_nurses_race_for_one_claim(web_pair: tuple[WebProcess, WebProc
 
 async def test_resume_code_on_another_device_and_attempt_limit(web: WebProcess) -> None:
     y, session = await youth_start(web.base, "demo-skole", resume_code=True)
-    assert session.resume_code and len(session.resume_code.replace("·", " ").split()) == 11
-    await y.send({"type": "send", "cmid": "beforemove", "body": b64("x")})
+    assert session.resume_code and session.keys
+    assert len(session.resume_code.replace("·", " ").split()) == 11
+    await y.send({"type": "send", "cmid": "beforemove", "body": session.keys.seal("før flytting")})
     await y.expect("ack")
     await y.close()
 
-    other = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
-    await other.send({"type": "resume_code", "code": session.resume_code.upper(), "after": 0})
-    resumed = await other.expect("resumed")
-    assert resumed["conversation"] == session.conversation
-    assert resumed["token"] != session.token
-    assert (await other.expect("deliver"))["cmid"] == "beforemove"
+    # A second device with only the code: new token, and the key to read the history.
+    other, moved = await youth_resume_code(web.base, session.resume_code.upper(), "demo-skole")
+    assert moved.conversation == session.conversation and moved.token != session.token
+    got = await other.expect("deliver")
+    assert moved.keys and moved.keys.open(got["body"]) == "før flytting"
     await other.close()
 
     # The old token no longer works once the code has been used.
@@ -146,19 +149,21 @@ async def test_resume_code_on_another_device_and_attempt_limit(web: WebProcess) 
     await stale.close()
 
     # Wrong secret words with the right handle: refused, then locked after the limit.
-    handle = session.resume_code.partition("·")[0]
-    wrong = handle + " " + " ".join(["abandon"] * 8)
+    code = parse_resume_code(session.resume_code)
+    assert code is not None
+    wrong = resume_auth(" ".join(["abandon"] * 8))
     codes = []
     for _ in range(6):
         c = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
-        await c.send({"type": "resume_code", "code": wrong, "after": 0})
+        await c.send({"type": "resume_code", "handle": code.handle_text, "auth": wrong})
         codes.append((await c.expect("error"))["code"])
         await c.close()
     assert codes[:5] == ["bad_resume_code"] * 5
     assert codes[5] == "too_many_attempts"
     # Even the right code is refused while the conversation is locked.
     c = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
-    await c.send({"type": "resume_code", "code": session.resume_code, "after": 0})
+    await c.send({"type": "resume_code", "handle": code.handle_text,
+                  "auth": resume_auth(code.secret_text)})
     assert (await c.expect("error"))["code"] == "too_many_attempts"
     await c.close()
 

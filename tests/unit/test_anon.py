@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from anon import resume, tokens
 from anon.clientkey import client_key
 from anon.ratelimit import TokenBucket
+from chat.crypto import E2EError
+from chat.crypto.resume import open_backup, resume_auth, resume_wrap_key, seal_backup
 
 KEY = b"k" * 32
 
@@ -32,21 +36,37 @@ def test_resume_code_has_at_least_80_secret_bits_and_parses_leniently() -> None:
     assert resume.parse_resume_code(" ".join(["zzzz"] * 11)) is None
 
 
-def test_resume_secret_is_stored_as_argon2id_only() -> None:
+def test_resume_auth_is_stored_as_argon2id_only() -> None:
     code = resume.new_resume_code()
-    stored = resume.hash_secret(code)
+    auth = resume_auth(code.secret_text)
+    assert resume.valid_auth(auth) and code.secret_text not in auth
+    stored = resume.hash_auth(auth)
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-    assert code.secret_text not in stored
-    assert resume.verify_secret(code, stored)
-    other = resume.new_resume_code()
-    assert not resume.verify_secret(other, stored)
-    assert not resume.verify_secret(code, "garbage")
+    assert auth not in stored
+    assert resume.verify_auth(auth, stored)
+    assert not resume.verify_auth(resume_auth(resume.new_resume_code().secret_text), stored)
+    assert not resume.verify_auth(auth, "garbage")
+
+
+def test_the_key_backup_opens_only_with_the_secret_words() -> None:
+    code = resume.new_resume_code()
+    ck, seed = bytes(range(32)), bytes(range(32, 64))
+    blob = seal_backup(resume_wrap_key(code.secret_text), ck, seed)
+    assert open_backup(resume_wrap_key(code.secret_text), blob) == (ck, seed)
+    # The auth value the server sees is not the wrap key.
+    assert bytes.fromhex(resume_auth(code.secret_text)) != resume_wrap_key(code.secret_text)
+    with pytest.raises(E2EError):
+        open_backup(resume_wrap_key(resume.new_resume_code().secret_text), blob)
+    tampered = bytearray(blob)
+    tampered[-1] ^= 1
+    with pytest.raises(E2EError):
+        open_backup(resume_wrap_key(code.secret_text), bytes(tampered))
 
 
 def test_handle_tag_is_keyed() -> None:
     code = resume.new_resume_code()
-    assert resume.handle_tag(KEY, code) != resume.handle_tag(b"y" * 32, code)
-    assert " ".join(code.handle) not in resume.handle_tag(KEY, code)
+    assert resume.handle_tag(KEY, code.handle) != resume.handle_tag(b"y" * 32, code.handle)
+    assert code.handle_text not in resume.handle_tag(KEY, code.handle)
 
 
 def test_client_key_rotates_daily_and_hides_the_address() -> None:

@@ -29,8 +29,10 @@ def rejected_code(result: object) -> str:
 
 def test_start_is_parsed_into_a_command() -> None:
     conn = youth()
-    cmd = conn.receive(frame(type="start", service="demo-skole", resume_code=True), 0.0)
-    assert cmd == c.Start("demo-skole", "", 0, True)
+    resume = {"handle": "abandon ability able", "auth": "ab" * 32, "backup": "AAAA"}
+    cmd = conn.receive(frame(type="start", service="demo-skole", resume=resume), 0.0)
+    assert cmd == c.Start("demo-skole", "", 0, c.ResumeSetup("abandon ability able", "ab" * 32,
+                                                             "AAAA"))
     assert conn.state is ConnState.NEW
 
 

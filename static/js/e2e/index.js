@@ -20,6 +20,7 @@ export {
   openKeyBundle, openKeyBundleWith, openTeamKey, resealKeyBundle, sealConversationKey, sealTeamKey,
 } from "./team.js";
 export { unwrapDeviceKeys, wrapDeviceKeys, MEMLIMIT, OPSLIMIT } from "./wrapping.js";
+export { openBackup, resumeAuth, resumeWrapKey, sealBackup, BACKUP_BYTES } from "./resume.js";
 export {
   bodyToEnvelope, decodeEnvelope, decryptEnvelope, encodeEnvelope, encryptEnvelope, envelopeToBody,
   verifyEnvelope, MAX_PLAINTEXT, PAD_BUCKETS,
