@@ -55,9 +55,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # Browser code is bundled here, once, from npm packages pinned in package-lock.json: no CDN.
-static/dist/.built: node_modules/.installed $(JS_SOURCES)
-	node_modules/.bin/esbuild static/js/youth.js static/js/nurse.js static/js/index.js \
-	  --bundle --format=esm --minify --target=es2020 --outdir=static/dist --log-level=warning
+static/js/wordlist.gen.js: $(VENV)/.installed
+	$(PY) -c 'import json; from anon.resume import wordlist; print("// Generated from the BIP-39 English list (python-mnemonic) by the Makefile. Do not edit.\nexport const WORDS = " + json.dumps(list(wordlist())) + ";")' > $@
+
+static/dist/.built: node_modules/.installed static/js/wordlist.gen.js static/build.mjs $(JS_SOURCES)
+	rm -rf static/dist
+	node static/build.mjs
 	touch $@
 
 # -- translations (Babel) -----------------------------------------------------------------------

@@ -52,6 +52,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         Route("/", pages.index),
         Route("/s/{service}", pages.service_page),
         Route("/healthz", pages.healthz),
+        Route("/favicon.ico", pages.favicon),
         Route("/readyz", pages.readyz),
         Route("/nurse/login", pages.login_form, methods=["GET"]),
         Route("/nurse/login", pages.login, methods=["POST"]),

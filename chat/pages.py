@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 
 from chat import i18n, keys
 from chat.auth import LoginFailed, csrf_ok
 from chat.config import NATIONAL_CRISIS_NUMBERS, Service
 from chat.runtime import Runtime
 
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "hp_session"
 LOGIN_CSRF_COOKIE = "hp_login_csrf"
 
@@ -81,6 +89,11 @@ async def service_page(request: Request) -> Response:
     return render(request, "service.html", s=service_status(rt, service, waiting),
                   crisis=crisis_numbers(rt, service.municipality),
                   quick_exit_url=rt.config.quick_exit_url)
+
+
+async def favicon(request: Request) -> Response:
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml",
+                        headers={"cache-control": "public, max-age=86400"})
 
 
 async def healthz(request: Request) -> Response:

@@ -1,17 +1,22 @@
-// The youth's chat page: start or resume, chat, end, quick exit.
+// The youth's chat page: start or resume, chat end to end encrypted, end, quick exit.
+// Keys live only in this browser: sessionStorage by default, localStorage if "remember" is on.
 import { ReconnectingSocket, newCmid, fmt } from "./ws.js";
-import { textToBody, bodyToText } from "./body.js";
+import * as e2e from "./e2e/index.js";
+import { fetchTeam, memberSignKeys } from "./teamview.js";
+import { WORDS } from "./wordlist.gen.js";
 
 const app = document.getElementById("app");
 const t = (k) => app.dataset["t" + k[0].toUpperCase() + k.slice(1)] || k;
 const $ = (id) => document.getElementById(id);
 const KEY = "helseprat.conversation";
+const PINS = "helseprat.pins";
 
 // ---- quick exit: first, so it works even if anything below fails ----------------------------
 function quickExit() {
-  const remember = localStorage.getItem(KEY) !== null;
+  let remember = false;
+  try { remember = JSON.parse(localStorage.getItem(KEY) || "null")?.remember === true; } catch { /* */ }
   try { sessionStorage.clear(); } catch { /* ignore */ }
-  if (!remember) { try { localStorage.removeItem(KEY); } catch { /* ignore */ } }
+  if (!remember) { try { localStorage.removeItem(KEY); localStorage.removeItem(PINS); } catch { /* */ } }
   location.replace($("quick-exit").dataset.url);
 }
 $("quick-exit").addEventListener("click", quickExit);
@@ -19,7 +24,7 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && !e.repeat) quickExit();
 });
 
-// ---- state ----------------------------------------------------------------------------------
+// ---- storage ----------------------------------------------------------------------------------
 function loadSaved() {
   const raw = sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
   if (!raw) return null;
@@ -30,10 +35,77 @@ function persist() {
   const store = saved && saved.remember ? localStorage : sessionStorage;
   store.setItem(KEY, JSON.stringify(saved));
 }
-const pending = new Map(); // cmid -> {text, li}
+function forget() {
+  sessionStorage.removeItem(KEY); localStorage.removeItem(KEY); saved = null; session = null;
+}
+
+/** Trust on first use: remember the team root's fingerprint, warn if it ever changes. */
+function checkPin(service, root, remember) {
+  const store = remember ? localStorage : sessionStorage;
+  let pins = {};
+  try { pins = JSON.parse(store.getItem(PINS) || sessionStorage.getItem(PINS) || "{}"); } catch { /* */ }
+  const check = e2e.checkRootPin(pins[service] || null, root);
+  if (check.status === "changed") return false;
+  pins[service] = check.fingerprint;
+  store.setItem(PINS, JSON.stringify(pins));
+  return true;
+}
+
+// ---- crypto state -----------------------------------------------------------------------------
+let session = null; // e2e ConversationSession
+let team = null;
+
+async function openSession() {
+  team = await fetchTeam(saved.service);
+  if (!checkPin(saved.service, team.root, saved.remember)) throw new Error("pin");
+  const me = e2e.signKeypair(e2e.b64decode(saved.seed));
+  session = e2e.newSession(saved.conversation, e2e.b64decode(saved.ck), saved.epoch,
+    [me.publicKey, ...memberSignKeys(team)], me);
+  showSafety(me.publicKey);
+}
+
+function showSafety(youthPk) {
+  let el = $("safety");
+  if (!el) {
+    el = document.createElement("p");
+    el.id = "safety";
+    el.className = "hint";
+    $("chat-view").append(el);
+  }
+  el.textContent = (app.dataset.tSafety || "Sikkerhetskode") + ": " + e2e.safetyCode(team.root, youthPk);
+}
+
+function openBody(body) {
+  try {
+    const [next, msg] = e2e.openMessage(session, body);
+    session = next;
+    return { text: e2e.utf8Decode(msg.plaintext), ok: true };
+  } catch (err) {
+    return { text: "⚠ " + (app.dataset.tUnverified || "Denne meldingen kunne ikke bekreftes og vises ikke."),
+             ok: false, code: err && err.code };
+  }
+}
+
+function sealText(text) {
+  const [next, body] = e2e.sealMessage(session, e2e.utf8Encode(text));
+  session = next;
+  return body;
+}
+
+function randomWords(n) {
+  const idx = new Uint16Array(n);
+  crypto.getRandomValues(idx);
+  return Array.from(idx, (x) => WORDS[x % 2048]);
+}
+
+// ---- page -------------------------------------------------------------------------------------
+const pending = new Map(); // cmid -> {body, li}
+const seen = new Set(); // seqs rendered on this page
+const shown = new Set(); // cmids of our own messages already on the page
 let socket = null;
+let frames = Promise.resolve();
 let pendingStart = null;
-let pendingCode = null;
+let pendingCode = null; // {handle, auth, wrap}
 
 function showChat() {
   $("start-view").hidden = true;
@@ -57,24 +129,27 @@ function addMessage(kind, text, meta) {
 
 function setStatus(text) { $("conv-status").textContent = text; }
 
-function onFrame(f) {
+async function onFrame(f) {
   switch (f.type) {
     case "started":
-      saved = { conversation: f.conversation, token: f.token, service: f.service, last: 0,
-                remember: $("remember").checked };
+      saved = { ...pendingStart.saved, conversation: f.conversation, token: f.token, last: 0 };
       persist();
-      if (f.resume_code) {
-        $("code-text").textContent = f.resume_code;
+      await openSession();
+      if (pendingStart.code) {
+        $("code-text").textContent = pendingStart.code;
         $("code-box").hidden = false;
       }
+      pendingStart = null;
       showChat();
       break;
     case "resumed":
-      if (f.token && pendingCode !== null) {
+      if (f.token && pendingCode) {
+        const [ck, seed] = e2e.openBackup(pendingCode.wrap, e2e.b64decode(f.backup));
         saved = { conversation: f.conversation, token: f.token, service: f.service, last: 0,
-                  remember: false };
+                  remember: false, ck: e2e.b64encode(ck), seed: e2e.b64encode(seed), epoch: f.epoch };
         pendingCode = null;
         persist();
+        await openSession();
       }
       showChat();
       break;
@@ -94,17 +169,22 @@ function onFrame(f) {
       break;
     }
     case "deliver": {
-      if (!saved || f.seq <= saved.last) break;
-      saved.last = f.seq;
-      persist();
-      let text;
-      try { text = bodyToText(f.body); } catch { text = "⚠"; }
+      if (!saved || !session || seen.has(f.seq)) break;
+      seen.add(f.seq);
+      if (f.seq > saved.last) { saved.last = f.seq; persist(); }
+      let opened = openBody(f.body);
+      if (!opened.ok && opened.code === "e2e_unknown_sender") {
+        // A nurse who joined the team after we started: refresh the member list once.
+        const fresh = await fetchTeam(saved.service);
+        session = e2e.withSenders(session, memberSignKeys(fresh));
+        opened = openBody(f.body);
+      }
       if (f.from === "youth") {
         const p = pending.get(f.cmid);
         if (p) { p.li.querySelector(".meta").textContent = t("sent"); pending.delete(f.cmid); }
-        else addMessage("me", text, t("you"));
+        else if (!shown.has(f.cmid)) addMessage("me", opened.text, t("you"));
       } else {
-        addMessage("them", text, f.sender || t("nurse"));
+        addMessage(opened.ok ? "them" : "them failed", opened.text, f.sender || t("nurse"));
         $("typing").hidden = true;
         if (document.hidden) document.title = "(1) " + document.title.replace(/^\(\d+\) /, "");
       }
@@ -124,8 +204,8 @@ function onFrame(f) {
       break;
     case "error":
       if (f.code === "bad_token") {
-        sessionStorage.removeItem(KEY); localStorage.removeItem(KEY); saved = null;
-        $("start-view").hidden = false; $("chat-view").hidden = true;
+        forget();
+        $("start-view").hidden = false; $("chat-view").hidden = true; $("start").disabled = false;
       }
       if (f.ref && pending.has(f.ref)) {
         const p = pending.get(f.ref);
@@ -133,9 +213,8 @@ function onFrame(f) {
         p.li.querySelector(".meta").classList.add("failed");
       } else {
         setStatus(t("error") + " (" + f.code + ")");
+        if (pendingStart) { pendingStart = null; $("start").disabled = false; }
       }
-      break;
-    case "reconnect":
       break;
   }
 }
@@ -145,16 +224,21 @@ function connect() {
     onOpen() {
       $("banner").hidden = true;
       if (saved) {
-        socket.send({ type: "resume", conversation: saved.conversation, token: saved.token,
-                      after: saved.last || 0 });
+        // After a page load nothing is rendered yet: read the whole history (it also moves our
+        // own message counter past what we sent before).
+        const after = seen.size ? saved.last : 0;
+        socket.send({ type: "resume", conversation: saved.conversation, token: saved.token, after });
         for (const [cmid, p] of pending) socket.send({ type: "send", cmid, body: p.body });
-      } else if (pendingCode !== null) {
-        socket.send({ type: "resume_code", code: pendingCode, after: 0 });
+      } else if (pendingCode) {
+        socket.send({ type: "resume_code", handle: pendingCode.handle, auth: pendingCode.auth, after: 0 });
       } else if (pendingStart) {
-        socket.send(pendingStart);
+        socket.send(pendingStart.frame);
       }
     },
-    onFrame,
+    // Frames are handled strictly in order, even when one handler waits for a fetch.
+    onFrame: (f) => {
+      frames = frames.then(() => onFrame(f)).catch((err) => setStatus(t("error") + " (" + (err.code || "e2e") + ")"));
+    },
     onDown() {
       $("banner").textContent = t("reconnecting");
       $("banner").hidden = false;
@@ -162,27 +246,62 @@ function connect() {
   });
 }
 
-$("start").addEventListener("click", () => {
-  pendingStart = { type: "start", service: app.dataset.service, resume_code: $("want-code").checked };
+$("start").addEventListener("click", async () => {
   $("start").disabled = true;
-  if (socket && socket.open) socket.send(pendingStart); else if (!socket) connect();
+  const service = app.dataset.service;
+  const remember = $("remember").checked;
+  try {
+    const tm = await fetchTeam(service);
+    if (!checkPin(service, tm.root, remember)) {
+      setStatus(app.dataset.tPinChanged || "Tjenestens nøkkel har endret seg. Snakk med helsesykepleieren før du skriver noe personlig.");
+      $("start").disabled = false;
+      return;
+    }
+    const ck = e2e.conversationKey();
+    const me = e2e.signKeypair();
+    const bundle = e2e.encodeKeyBundle(e2e.makeKeyBundle(ck, me.publicKey, tm.statement));
+    const frame = { type: "start", service, key_bundle: e2e.b64encode(bundle), epoch: tm.statement.epoch };
+    let code = null;
+    if ($("want-code").checked) {
+      const words = randomWords(11);
+      const secret = words.slice(3).join(" ");
+      const backup = e2e.sealBackup(e2e.resumeWrapKey(secret), ck, me.seed);
+      frame.resume = { handle: words.slice(0, 3).join(" "), auth: e2e.resumeAuth(secret),
+                       backup: e2e.b64encode(backup) };
+      code = words.slice(0, 3).join(" ") + " · " + secret;
+    }
+    pendingStart = { frame, code, saved: { service, remember, ck: e2e.b64encode(ck),
+                                           seed: e2e.b64encode(me.seed), epoch: tm.statement.epoch } };
+    if (socket && socket.open) socket.send(frame); else if (!socket) connect();
+  } catch {
+    setStatus(t("error"));
+    $("start").disabled = false;
+  }
 });
 
 $("resume-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  pendingCode = $("resume-code").value;
-  if (socket && socket.open) socket.send({ type: "resume_code", code: pendingCode, after: 0 });
+  const words = $("resume-code").value.toLowerCase().split(/[^a-z]+/).filter(Boolean);
+  if (words.length !== 11 || words.some((w) => !WORDS.includes(w))) {
+    setStatus(t("error") + " (bad_resume_code)");
+    return;
+  }
+  const secret = words.slice(3).join(" ");
+  pendingCode = { handle: words.slice(0, 3).join(" "), auth: e2e.resumeAuth(secret),
+                  wrap: e2e.resumeWrapKey(secret) };
+  if (socket && socket.open) socket.send({ type: "resume_code", handle: pendingCode.handle, auth: pendingCode.auth, after: 0 });
   else if (!socket) connect();
 });
 
 $("composer").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = $("message").value.trim();
-  if (!text || !saved) return;
+  if (!text || !saved || !session) return;
   const cmid = newCmid();
-  const body = textToBody(text);
+  const body = sealText(text);
   const li = addMessage("me", text, t("sending"));
   pending.set(cmid, { body, li });
+  shown.add(cmid);
   socket.send({ type: "send", cmid, body });
   $("message").value = "";
 });
@@ -201,4 +320,7 @@ document.addEventListener("visibilitychange", () => {
   if (!document.hidden) document.title = document.title.replace(/^\(\d+\) /, "");
 });
 
-if (saved && saved.service === app.dataset.service) { showChat(); connect(); }
+if (saved && saved.service === app.dataset.service && saved.ck) {
+  showChat();
+  openSession().then(connect, () => { forget(); $("start-view").hidden = false; $("chat-view").hidden = true; });
+}
