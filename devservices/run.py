@@ -45,7 +45,7 @@ def main() -> int:
         env["REDIS_URL"] = redis_proc.url
     base = f"http://{host}:{port}"
     env.setdefault("HELSEPRAT_PUBLIC_URL", base)
-    web = subprocess.Popen(  # noqa: S603
+    web = subprocess.Popen(
         [sys.executable, "-m", "chat.cli", "serve", "--demo", "--host", host, "--port", str(port)],
         env=env)
     stopping = False

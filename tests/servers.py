@@ -79,7 +79,7 @@ class WebProcess:
         self.log_path = self.log_path or self.data_dir / f"web-{self.port}.log"
         env = dict(os.environ, HELSEPRAT_DATA_DIR=str(self.data_dir), REDIS_URL=self.redis_url,
                    HELSEPRAT_ENV="test", HELSEPRAT_PUBLIC_URL=self.base, **self.extra_env)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        log = open(self.log_path, "ab")  # owned by the child
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chat.cli", "serve", "--port", str(self.port)],
             env=env, stdout=log, stderr=log)
