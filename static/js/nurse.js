@@ -163,6 +163,7 @@ function renderMine() {
     const btn = document.createElement("button");
     btn.type = "button";
     btn.textContent = `${t("youth")} · ${cid.slice(0, 6)}`;
+    btn.dataset.conversation = cid;
     if (cid === current) btn.setAttribute("aria-current", "true");
     btn.addEventListener("click", () => select(cid));
     li.append(btn);
