@@ -66,19 +66,19 @@ static/dist/.built: node_modules/.installed static/js/wordlist.gen.js static/bui
 # -- translations (Babel) -----------------------------------------------------------------------
 LOCALES := nn en
 i18n-extract: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _ -k gettext -k ngettext:1,2 \
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 \
 	  -o chat/locale/messages.pot .
 
 i18n-update: i18n-extract
 	for l in nb $(LOCALES); do \
 	  if [ -f chat/locale/$$l/LC_MESSAGES/messages.po ]; then \
-	    $(VENV)/bin/pybabel update -q -i chat/locale/messages.pot -d chat/locale -l $$l; \
-	  else $(VENV)/bin/pybabel init -q -i chat/locale/messages.pot -d chat/locale -l $$l; fi; \
+	    $(VENV)/bin/pybabel -q update -i chat/locale/messages.pot -d chat/locale -l $$l; \
+	  else $(VENV)/bin/pybabel -q init -i chat/locale/messages.pot -d chat/locale -l $$l; fi; \
 	done
 
+# A fuzzy entry is a guess, not a translation: compile without them.
 i18n-compile: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d chat/locale --use-fuzzy 2>/dev/null || \
-	  $(VENV)/bin/pybabel compile -q -d chat/locale
+	$(VENV)/bin/pybabel -q compile -d chat/locale
 
 # -- checks and extras ----------------------------------------------------------------------------
 lint: setup
@@ -92,6 +92,9 @@ unit: setup
 
 bench: setup
 	$(PY) -m bench.run --quick
+
+screenshots: setup test-system-deps
+	$(PY) -m tests.browser.make_screenshots
 
 clean:
 	rm -rf static/dist var .mypy_cache .ruff_cache .pytest_cache

@@ -29,6 +29,7 @@ from chat.errors import (
     NotAuthorized,
     RateLimited,
     ResumeHandleTaken,
+    ServiceClosed,
     StaleKeyBundle,
     TooManyAttempts,
     UnknownService,
@@ -103,6 +104,8 @@ class Actions:
         client_key: str,
     ) -> Started:
         service = self._service(service_id)
+        if not service.hours.is_open(service.local_now(self.clock.now())):
+            raise ServiceClosed()
         await self._check_bundle(service.id, key_bundle, epoch)
         limit = self.config.limits.starts_per_client_per_hour
         if not await hit_window(self.store.redis, keys.rate("start", client_key, self._hour()),

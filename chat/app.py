@@ -51,6 +51,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     routes = [
         Route("/", pages.index),
         Route("/s/{service}", pages.service_page),
+        Route("/personvern", pages.privacy_page),
         Route("/healthz", pages.healthz),
         Route("/favicon.ico", pages.favicon),
         Route("/readyz", pages.readyz),

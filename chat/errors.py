@@ -91,6 +91,11 @@ class UnknownService(ClientError):
     message = "No such service."
 
 
+class ServiceClosed(ClientError):
+    code = "service_closed"
+    message = "The chat is closed now. See the opening hours, or call a crisis number."
+
+
 class ConversationClosed(ClientError):
     code = "conversation_closed"
     message = "The conversation is closed."

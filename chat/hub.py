@@ -40,6 +40,13 @@ class QueueWatcher(Protocol):
 
 QueueReader = Callable[[str], Awaitable[QueueView]]
 
+_SLICE = 256
+
+
+def _watch_order(w: QueueWatcher) -> int:
+    """Nurse dashboards first (they have a ``nurse``; or declare ``queue_priority``), then youths."""
+    return int(getattr(w, "queue_priority", 0 if hasattr(w, "nurse") else 1))
+
 
 class Hub:
     def __init__(self, redis: aioredis.Redis, read_queue: QueueReader, debounce: float = 0.2):
@@ -185,5 +192,12 @@ class Hub:
                     self._wake.set()
                     await asyncio.sleep(0.5)
                     continue
-                for w in tuple(watchers):
-                    w.queue_changed(view)
+                # Thousands of waiting youths may watch one service: hand the view out in
+                # slices and let the loop breathe between them, so relaying and the nurses'
+                # dashboards (watching first) are not held up behind one long update.
+                ordered = sorted(watchers, key=_watch_order)
+                for i in range(0, len(ordered), _SLICE):
+                    if i:
+                        await asyncio.sleep(0)
+                    for w in ordered[i:i + _SLICE]:
+                        w.queue_changed(view)

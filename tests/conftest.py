@@ -5,6 +5,7 @@ Integration tests get a clean database (FLUSHALL) per test through ``redis_url``
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -91,7 +92,23 @@ async def web(redis_url: str, web_data_dir: Path) -> AsyncIterator[WebProcess]:
     proc = WebProcess(web_data_dir, redis_url)
     proc.start()
     yield proc
-    proc.stop()
+    await asyncio.to_thread(proc.stop)
+
+
+@pytest.fixture
+async def web_default_limits(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[WebProcess]:
+    """A web process with the production rate limits (no [limits] table)."""
+    from tests.servers import BASE_SERVICES
+
+    d = tmp_path_factory.mktemp("web-default-limits")
+    write_test_config(d, BASE_SERVICES)
+    await _add_accounts(redis_url, d)
+    proc = WebProcess(d, redis_url)
+    proc.start()
+    yield proc
+    await asyncio.to_thread(proc.stop)
 
 
 @pytest.fixture
@@ -103,5 +120,4 @@ async def web_pair(redis_url: str, web_data_dir: Path) -> AsyncIterator[tuple[We
     a.start()
     b.start()
     yield a, b
-    a.stop()
-    b.stop()
+    await asyncio.gather(asyncio.to_thread(a.stop), asyncio.to_thread(b.stop))

@@ -15,14 +15,16 @@ import httpx
 from chat.demo import DEMO_SERVICES, write_secret
 from chat.redis_proc import free_port
 
-TEST_SERVICES = """
+FAST_LIMITS = """
 # Integration tests script faster than a person types.
 [limits]
 sends_per_second = 500
 send_burst = 500
 frames_per_second = 1000
 frame_burst = 1000
-""" + DEMO_SERVICES + """
+"""
+
+BASE_SERVICES = DEMO_SERVICES + """
 [[service]]
 id = "closed-clinic"
 municipality = "demo"
@@ -51,6 +53,9 @@ fri = "00:00-23:59"
 sat = "00:00-23:59"
 sun = "00:00-23:59"
 """
+
+
+TEST_SERVICES = FAST_LIMITS + BASE_SERVICES
 
 
 def write_test_config(data_dir: Path, services: str = TEST_SERVICES) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -62,6 +63,42 @@ def validators(role: Role) -> dict[str, Draft202012Validator]:
         Draft202012Validator.check_schema(wrapped)
         out[kind] = Draft202012Validator(wrapped)
     return out
+
+
+# Fast path for the frames of a conversation in flight (send, typing, ping): plain checks that
+# accept a strict subset of what the schema accepts (same patterns, anchored, exact key sets).
+# Anything they do not accept goes through the full JSON Schema validator, so errors and edge
+# cases are exactly the schema's. The schema costs ~40 µs a frame; this costs ~2 µs.
+_CMID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_CONV = re.compile(r"[A-Za-z0-9_-]{16,32}")
+_BODY = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_BODY_MAX = 65536
+_SEND_KEYS = {Role.YOUTH: frozenset({"v", "type", "cmid", "body"}),
+              Role.NURSE: frozenset({"v", "type", "cmid", "body", "conversation"})}
+_BARE_KEYS = {Role.YOUTH: frozenset({"v", "type"}),
+              Role.NURSE: frozenset({"v", "type", "conversation"})}
+
+
+def fast_valid(role: Role, kind: object, obj: dict[str, Any]) -> bool:
+    """True when ``obj`` certainly satisfies the schema of ``kind``; False means "ask the schema"."""
+    v = obj.get("v")
+    if v.__class__ is not int or v != PROTOCOL_VERSION:
+        return False
+    if role is Role.NURSE and kind != "ping":
+        conv = obj.get("conversation")
+        if conv.__class__ is not str or _CONV.fullmatch(conv) is None:
+            return False
+    if kind == "send":
+        if obj.keys() != _SEND_KEYS[role]:
+            return False
+        cmid, body = obj["cmid"], obj["body"]
+        return (cmid.__class__ is str and body.__class__ is str and len(body) <= _BODY_MAX
+                and _CMID.fullmatch(cmid) is not None and _BODY.fullmatch(body) is not None)
+    if kind == "typing":
+        return obj.keys() == _BARE_KEYS[role]
+    if kind == "ping":
+        return obj.keys() == _BARE_KEYS[Role.YOUTH]
+    return False
 
 
 # Which youth commands are allowed in which state.
@@ -134,11 +171,12 @@ class Connection:
         validator = validators(self.role).get(kind) if isinstance(kind, str) else None
         if validator is None:
             return Rejected(UnknownType(), ref)
-        try:
-            validator.validate(obj)
-        except ValidationError as exc:
-            where = "/".join(str(p) for p in exc.absolute_path) or "frame"
-            return Rejected(SchemaViolation(f"Invalid field: {where}."), ref or kind)
+        if not fast_valid(self.role, kind, obj):
+            try:
+                validator.validate(obj)
+            except ValidationError as exc:
+                where = "/".join(str(p) for p in exc.absolute_path) or "frame"
+                return Rejected(SchemaViolation(f"Invalid field: {where}."), ref or kind)
         if self.role is Role.YOUTH:
             assert isinstance(kind, str)
             if self.state not in _YOUTH_ALLOWED[kind]:

@@ -154,7 +154,7 @@ async function onFrame(f) {
       showChat();
       break;
     case "state":
-      if (f.state === "waiting") setStatus(fmt(t("waiting"), { pos: "…", n: "…" }));
+      // "waiting": the queue frame with the real position follows within a moment.
       if (f.state === "active") setStatus(t("active"));
       if (f.state === "closed") {
         setStatus(t("closed"));
