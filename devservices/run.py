@@ -1,17 +1,21 @@
 """`make run`: the whole thing on one machine, with embedded defaults.
 
 Starts a private Redis under ./var (unless REDIS_URL is set), the local stand-ins for the
-national services, and the web server with the demo municipality, nurse and keys; prints where
-to go. Production never runs this: it runs the Procfile's processes against real services.
+national services (NHN's message service and HelseID's token endpoint; the ID-porten
+lookalike once the identity bridge is configured), the `epj` outbox worker, and the web server
+with the demo municipality, nurse and keys; prints where to go. Production never runs this: it
+runs the Procfile's processes against the real services.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,7 +24,7 @@ from chat.demo import DEMO_LEAD, DEMO_NURSE, DEMO_PASSWORD, ensure_demo_files
 from chat.redis_proc import RedisProcess
 
 
-def wait_http(url: str, timeout: float = 20.0) -> bool:
+def wait_http(url: str, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -32,22 +36,23 @@ def wait_http(url: str, timeout: float = 20.0) -> bool:
     return False
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main() -> int:
     data_dir = Path(os.environ.get("HELSEPRAT_DATA_DIR", "var")).resolve()
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
     ensure_demo_files(data_dir)
     env = dict(os.environ, HELSEPRAT_DATA_DIR=str(data_dir))
-    redis_proc = None
-    if not env.get("REDIS_URL"):
-        redis_proc = RedisProcess(data_dir=data_dir / "redis")
-        redis_proc.start()
-        env["REDIS_URL"] = redis_proc.url
-    base = f"http://{host}:{port}"
-    env.setdefault("HELSEPRAT_PUBLIC_URL", base)
-    web = subprocess.Popen(
-        [sys.executable, "-m", "chat.cli", "serve", "--demo", "--host", host, "--port", str(port)],
-        env=env)
+    cleanups: list[Callable[[], None]] = []
     stopping = False
 
     def stop(*_: object) -> None:
@@ -57,6 +62,28 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        if not env.get("REDIS_URL"):
+            redis_proc = RedisProcess(data_dir=data_dir / "redis")
+            redis_proc.start()
+            cleanups.append(redis_proc.stop)
+            env["REDIS_URL"] = redis_proc.url
+        base = f"http://{host}:{port}"
+        env.setdefault("HELSEPRAT_PUBLIC_URL", base)
+
+        # NHN's message service + HelseID stand-in, and the journal outbox worker.
+        from devservices.nhn.devsetup import dev_setup
+
+        nhn, epj_config = dev_setup(data_dir, ("demo-skole", "demo-hfu"))
+        cleanups.append(nhn.stop)
+        env["EPJ_CONFIG"] = str(epj_config)
+        epj = subprocess.Popen([sys.executable, "-m", "identity_bridge.epj.worker",
+                                "--config", str(epj_config)], env=env)
+        cleanups.append(lambda: _stop(epj))
+
+        web = subprocess.Popen(
+            [sys.executable, "-m", "chat.cli", "serve", "--demo", "--host", host,
+             "--port", str(port)], env=env)
+        cleanups.append(lambda: _stop(web))
         if not wait_http(base + "/readyz"):
             print("helseprat: the web server did not come up; see the log above", file=sys.stderr)
             return 1
@@ -66,6 +93,7 @@ def main() -> int:
             f"  Youth (phone):    {base}/\n"
             f"  Nurse dashboard:  {base}/nurse\n"
             f"  Demo login:       {DEMO_NURSE} / {DEMO_PASSWORD}   (lead: {DEMO_LEAD}, same password)\n"
+            f"  NHN lookalike:    {nhn.url}\n"
             f"  Data and Redis:   {data_dir}\n"
             "  Stop with Ctrl-C.\n",
             flush=True,
@@ -74,14 +102,9 @@ def main() -> int:
             time.sleep(0.2)
         return 0 if stopping else (web.returncode or 1)
     finally:
-        if web.poll() is None:
-            web.send_signal(signal.SIGTERM)
-            try:
-                web.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                web.kill()
-        if redis_proc is not None:
-            redis_proc.stop()
+        for cleanup in reversed(cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
 
 
 if __name__ == "__main__":

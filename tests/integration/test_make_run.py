@@ -1,0 +1,53 @@
+"""`make run`'s last step (`python -m devservices.run`) on an empty data folder: it starts its
+own Redis, the stand-ins and the web server, prints the URLs, and the printed URL answers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from chat.redis_proc import free_port
+
+
+async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(HELSEPRAT_DATA_DIR=str(tmp_path / "var"), PORT=str(port))
+    proc = subprocess.Popen([sys.executable, "-m", "devservices.run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        async def read_until_banner() -> str:
+            assert proc.stdout is not None
+            while True:
+                line = await asyncio.to_thread(proc.stdout.readline)
+                if not line:
+                    raise AssertionError("exited early:\n" + "".join(lines[-40:]))
+                lines.append(line)
+                m = re.search(r"Youth \(phone\):\s+(\S+)", line)
+                if m:
+                    return m.group(1)
+
+        youth_url = await asyncio.wait_for(read_until_banner(), 90)
+        assert f"http://127.0.0.1:{port}/" == youth_url
+        async with httpx.AsyncClient() as http:
+            page = await http.get(youth_url)
+            assert page.status_code == 200 and "helseprat" in page.text
+            assert (await http.get(youth_url + "readyz")).json() == {"status": "ready"}
+        # The private Redis lives under the data folder, with AOF on.
+        assert list((tmp_path / "var" / "redis" / "appendonlydir").glob("*.aof"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 60)
+    assert code == 0
+    assert proc.stdout is not None
+    banner = "".join(lines) + proc.stdout.read()
+    assert "demo.nurse / demo-helseprat-2026" in banner
+    assert not (tmp_path / "var" / "redis.url").exists()  # private Redis stopped and cleaned up
