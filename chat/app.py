@@ -17,7 +17,7 @@ from chat.auth import Accounts
 from chat.clock import Clock, SystemClock
 from chat.config import Config, load_config
 from chat.hub import Hub
-from chat.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware
+from chat.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware, StaticGzipMiddleware
 from chat.runtime import Runtime, make_redis
 from chat.store import Store
 from chat.teamkeys import TeamKeys
@@ -69,6 +69,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     middleware = [
         Middleware(ClientKeyMiddleware, key=config.secrets.token_key),
         Middleware(SecurityHeadersMiddleware, hsts=config.public_url.startswith("https://")),
+        Middleware(StaticGzipMiddleware),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 

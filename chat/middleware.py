@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anon.clientkey import client_key
@@ -60,6 +61,21 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class StaticGzipMiddleware:
+    """Compress static assets only. Pages are left alone: they carry CSRF tokens, and
+    compressing secrets next to attacker-influenced text is how BREACH reads them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=1024, compresslevel=6)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/static/"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class ClientKeyMiddleware:

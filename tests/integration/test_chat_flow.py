@@ -179,6 +179,11 @@ async def test_pages_health_and_security_headers(web: WebProcess) -> None:
         assert "default-src 'none'" in csp
         assert "set-cookie" not in page.headers  # no cookies for anonymous youths
         assert (await http.get("/s/nope")).status_code == 404
+        # Static assets are compressed on the wire; pages (which carry CSRF tokens) are not.
+        js = await http.get("/static/dist/youth.js", headers={"accept-encoding": "gzip"})
+        assert js.headers.get("content-encoding") == "gzip"
+        login = await http.get("/nurse/login", headers={"accept-encoding": "gzip"})
+        assert "content-encoding" not in login.headers
         assert (await http.get("/nurse", follow_redirects=False)).status_code == 303
 
 

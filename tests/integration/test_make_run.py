@@ -20,7 +20,7 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(HELSEPRAT_DATA_DIR=str(tmp_path / "var"), PORT=str(port))
-    proc = subprocess.Popen([sys.executable, "-m", "devservices.run"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "devservices.run"], env=env,  # noqa: ASYNC220
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     try:
