@@ -334,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
         tm.add_argument("--nurse", required=True)
     t.set_defaults(func=cmd_team)
 
+    from chat.cli_chat import add_parser as add_chat_parser
+
+    add_chat_parser(sub)
+
     c = sub.add_parser("config", help="configuration")
     csub = c.add_subparsers(dest="action", required=True)
     csub.add_parser("check")

@@ -66,7 +66,7 @@ class ProtocolClient:
         await self.ws.send(data)
 
     async def expect(
-        self, kind: str | tuple[str, ...], timeout: float = 10.0,
+        self, kind: str | tuple[str, ...], timeout: float | None = 10.0,
         where: Callable[[Frame], bool] | None = None,
     ) -> Frame:
         """The next frame of ``kind`` (others are skipped but kept in ``seen``)."""
