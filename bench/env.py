@@ -1,0 +1,290 @@
+"""The bench environment: a private redis-server, web processes, accounts, resource sampling.
+
+Everything listens on 127.0.0.1 only. Processes started here are stopped here, by their pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+from chat.demo import write_secret
+from chat.redis_proc import RedisProcess, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+# The web processes import `chat` from here: point it at another checkout to compare versions.
+SERVER_ROOT = Path(os.environ.get("BENCH_SERVER_ROOT", str(ROOT)))
+SERVICE = "bench-svc"
+NURSE = "bench.nurse"
+PASSWORD = "bench-password-2026"  # local bench account only
+
+# All load comes from one client key (loopback), so the per-client limits are set far above
+# what the generator can reach; one nurse account holds every conversation.
+BENCH_SERVICES = f"""
+[limits]
+sends_per_second = 100000
+send_burst = 100000
+frames_per_second = 100000
+frame_burst = 100000
+starts_per_client_per_hour = 10000000
+
+[[municipality]]
+id = "bench"
+name = "Bench kommune"
+
+[[service]]
+id = "{SERVICE}"
+municipality = "bench"
+name = "Bench service"
+kind = "school"
+retention_days = 1
+members = ["{NURSE}"]
+max_chats_per_nurse = 1000000
+
+[service.hours]
+mon = "00:00-23:59"
+tue = "00:00-23:59"
+wed = "00:00-23:59"
+thu = "00:00-23:59"
+fri = "00:00-23:59"
+sat = "00:00-23:59"
+sun = "00:00-23:59"
+holidays = []
+"""
+
+
+def raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
+
+def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=0.5).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+@dataclass
+class Web:
+    """One `python -m chat.cli serve` child process."""
+
+    data_dir: Path
+    redis_url: str
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    python: str = sys.executable
+    wrapper: list[str] = field(default_factory=list)  # e.g. py-spy record -o ... --
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        if not self.port:
+            self.port = free_port()
+        self.log_path = self.data_dir / f"web-{self.port}.log"
+        env = dict(os.environ, HELSEPRAT_DATA_DIR=str(self.data_dir), REDIS_URL=self.redis_url,
+                   HELSEPRAT_ENV="test", HELSEPRAT_PUBLIC_URL=self.base,
+                   HELSEPRAT_LOG_LEVEL="WARNING")
+        log = open(self.log_path, "ab")  # owned by the child
+        self.proc = subprocess.Popen(
+            [*self.wrapper, self.python, "-m", "chat.cli", "serve", "--port", str(self.port)],
+            env=env, stdout=log, stderr=log, cwd=SERVER_ROOT)
+        wait_http(self.base + "/readyz", proc=self.proc)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        if self.wrapper:  # the server is the wrapper's child
+            kids = psutil.Process(self.proc.pid).children()
+            if kids:
+                return kids[0].pid
+        return self.proc.pid
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self.pid, signal.SIGTERM) if self.wrapper else self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@dataclass
+class Ceiling:
+    """The in-memory reference relay (bench/ceiling.py) as a child process."""
+
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.ceiling", "--port", str(self.port)],
+                                     cwd=ROOT)
+        wait_http(self.base + "/readyz", proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class BenchEnv:
+    """A temporary data dir with the bench config, a private Redis and a nurse account."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="helseprat-bench-")
+        self.dir = Path(self._tmp.name)
+        self.data_dir = self.dir / "data"
+        self.data_dir.mkdir()
+        (self.data_dir / "services.toml").write_text(BENCH_SERVICES, encoding="utf-8")
+        for name in ("token_key", "session_key"):
+            write_secret(self.data_dir / "secrets" / name)
+        self.redis = RedisProcess(data_dir=self.dir / "redis")
+        self.webs: list[Web] = []
+
+    def __enter__(self) -> BenchEnv:
+        raise_nofile()
+        self.redis.start()
+        asyncio.run(self._add_nurse())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for w in self.webs:
+            w.stop()
+        self.redis.stop()
+        self._tmp.cleanup()
+
+    async def _add_nurse(self) -> None:
+        import redis.asyncio as aioredis
+
+        from chat.auth import Accounts, hash_password
+        from chat.clock import SystemClock
+        from chat.config import load_config
+
+        config = load_config({"HELSEPRAT_DATA_DIR": str(self.data_dir), "REDIS_URL": self.redis.url})
+        client = aioredis.from_url(self.redis.url, decode_responses=True)
+        await Accounts(config, client, SystemClock()).add(
+            NURSE, "", "nurse", "Bench Nurse", password_hash=hash_password(PASSWORD))
+        await client.aclose()
+
+    def web(self, wrapper: list[str] | None = None) -> Web:
+        w = Web(self.data_dir, self.redis.url, wrapper=wrapper or [])
+        w.start()
+        self.webs.append(w)
+        return w
+
+    def flush(self) -> None:
+        """Empty Redis between scenarios, keeping the nurse account."""
+        import redis
+
+        r = redis.Redis.from_url(self.redis.url)
+        r.flushall()
+        r.close()
+        asyncio.run(self._add_nurse())
+
+    @property
+    def redis_pid(self) -> int:
+        assert self.redis.proc is not None
+        return self.redis.proc.pid
+
+
+def login(base: str) -> str:
+    from chat.client import nurse_login
+
+    return asyncio.run(nurse_login(base, NURSE, PASSWORD))
+
+
+class Sampler:
+    """Samples CPU % and RSS of named pids every ``interval`` seconds in a thread."""
+
+    def __init__(self, pids: dict[str, list[int]], interval: float = 0.5) -> None:
+        self.interval = interval
+        self.procs: dict[str, list[psutil.Process]] = {}
+        for name, ps in pids.items():
+            self.procs[name] = [psutil.Process(p) for p in ps]
+            for p in self.procs[name]:
+                p.cpu_percent(None)
+        self.samples: list[tuple[float, dict[str, tuple[float, int]]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        for _ in range(100_000):
+            if self._stop.wait(self.interval):
+                return
+            now = time.monotonic()
+            row: dict[str, tuple[float, int]] = {}
+            for name, ps in self.procs.items():
+                cpu, rss = 0.0, 0
+                for p in ps:
+                    with contextlib.suppress(psutil.Error):
+                        cpu += p.cpu_percent(None)
+                        rss += p.memory_info().rss
+                row[name] = (cpu, rss)
+            self.samples.append((now, row))
+
+    def window(self, t0: float, t1: float) -> dict[str, tuple[float, int]]:
+        """Mean CPU % and max RSS per name over samples taken in [t0, t1]."""
+        rows = [r for t, r in self.samples if t0 <= t <= t1]
+        out: dict[str, tuple[float, int]] = {}
+        for name in self.procs:
+            vals = [r[name] for r in rows if name in r]
+            if vals:
+                out[name] = (sum(v[0] for v in vals) / len(vals), max(v[1] for v in vals))
+        return out
+
+
+def rss(pid: int) -> int:
+    return int(psutil.Process(pid).memory_info().rss)

@@ -1,0 +1,384 @@
+"""Benchmark scenarios for helseprat; prints one table.
+
+    python -m bench.run --quick                 # every scenario, scaled down (< 5 minutes)
+    python -m bench.run relay-ramp              # full versions by name
+    python -m bench.run steady idle burst storm
+    python -m bench.run relay-ramp --json out.json --workers 2 --no-deflate
+
+Scenarios: relay-ramp (one web process, two web processes on one Redis, and the in-memory
+ceiling relay), steady, idle, burst, storm. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.env import BenchEnv, Ceiling, Sampler, login, raise_nofile, rss
+from bench.loadgen import Workers, now, percentile
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Row:
+    scenario: str
+    target: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Opts:
+    quick: bool
+    workers: int
+    compression: str | None
+    step_seconds: float
+    rows: list[Row] = field(default_factory=list)
+    ceiling_rate: float | None = None
+    profile: str | None = None  # py-spy output path for the server under the relay ramp
+    rates: list[int] | None = None
+    targets: tuple[str, ...] = ("ceiling", "1", "2")
+
+
+def fmt_ms(v: float | None) -> str:
+    return "-" if v is None else f"{v * 1000:.1f}"
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# -- relay ramp ----------------------------------------------------------------------------------
+def ramp(o: Opts, label: str, youth_base: str, nurse_base: str, cookie: str, pids: dict[str, list[int]],
+         pairs: int, rates: list[int]) -> dict[str, Any]:
+    with Workers(o.workers) as w:
+        per = pairs // o.workers
+        setup = w.call("pairs", {"youth_base": youth_base, "nurse_base": nurse_base, "cookie": cookie,
+                                 "n": per, "per_nurse": 10, "compression": o.compression})
+        log(f"{label}: {sum(s['pairs'] for s in setup)} pairs in {max(s['seconds'] for s in setup):.1f} s")
+        steps: list[dict[str, Any]] = []
+        best: dict[str, Any] | None = None
+        fails = 0
+        with Sampler({**pids, "gen": w.pids}) as sampler:
+            for rate in rates:
+                t0 = now() + 0.3
+                res = w.call("run", {"steps": [(rate / o.workers, o.step_seconds)], "t0": t0, "drain": 1.0})
+                lat = [x for r in res for x in r["lat"][0]]
+                delivered = sum(r["delivered"][0] for r in res) / o.step_seconds
+                usage = sampler.window(t0, t0 + o.step_seconds)
+                s = {"rate": rate, "delivered": delivered, "p50": percentile(lat, 50),
+                     "p95": percentile(lat, 95), "p99": percentile(lat, 99),
+                     "lost": sum(r["lost"] for r in res), "disconnects": sum(r["disconnects"] for r in res),
+                     "usage": usage}
+                if "server" in usage and delivered:
+                    # CPU time per relayed message: robust to other load on a shared machine.
+                    s["server_us"] = usage["server"][0] / 100 / delivered * 1e6
+                steps.append(s)
+                ok = (s["p99"] is not None and s["p99"] < 0.1 and delivered >= 0.95 * rate)
+                log(f"{label}: offered {rate}/s delivered {delivered:.0f}/s p50 {fmt_ms(s['p50'])} "
+                    f"p99 {fmt_ms(s['p99'])} ms, lost {s['lost']}, server {s.get('server_us', 0):.0f} µs/msg, cpu " +
+                    ", ".join(f"{k} {v[0]:.0f}%" for k, v in usage.items()))
+                if ok:
+                    best, fails = s, 0
+                else:
+                    fails += 1
+                    if fails >= 2:
+                        break
+        losses = w.call("losses", {"wait": 2.0})
+    return {"steps": steps, "best": best, "lost": sum(x["lost"] for x in losses),
+            "acked": sum(x["acked"] for x in losses), "disconnects": sum(x["disconnects"] for x in losses)}
+
+
+def usage_str(u: dict[str, tuple[float, int]]) -> str:
+    parts = []
+    for k in ("server", "redis", "gen"):
+        if k in u:
+            parts.append(f"{k} {u[k][0]:.0f}% {u[k][1] / MB:.0f}MB")
+    return ", ".join(parts)
+
+
+def relay_ramp(o: Opts) -> None:
+    pairs = 100 if o.quick else 200
+    rates = [500, 1000, 2000, 3000, 4000, 5000, 6000] if o.quick else \
+        [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 7000, 8000]
+    rates = o.rates or rates
+    if "ceiling" in o.targets:
+        ceiling = Ceiling()
+        ceiling.start()
+        try:
+            r = ramp(o, "ceiling", ceiling.base, ceiling.base, "", {"server": [ceiling.pid]}, pairs,
+                     rates + ([10000, 12000] if not o.quick else [8000]))
+        finally:
+            ceiling.stop()
+        if r["best"]:
+            o.ceiling_rate = r["best"]["delivered"]
+        add_ramp_row(o, "relay-ramp: ceiling (in-memory websockets relay)", r)
+    if "1" not in o.targets and "2" not in o.targets:
+        return
+    with BenchEnv() as env:
+        wrapper = ["py-spy", "record", "-o", o.profile, "-r", "200", "--nonblocking", "--"] if o.profile else None
+        if "1" in o.targets:
+            web = env.web(wrapper)
+            cookie = login(web.base)
+            pids = {"server": [web.pid], "redis": [env.redis_pid]}
+            r = ramp(o, "1 web", web.base, web.base, cookie, pids, pairs, rates)
+            add_ramp_row(o, "relay-ramp: 1 web process", r)
+            web.stop()
+            env.webs.remove(web)
+            env.flush()
+        if "2" not in o.targets:
+            return
+        a, b = env.web(), env.web()
+        cookie = login(b.base)
+        pids = {"server": [a.pid, b.pid], "redis": [env.redis_pid]}
+        r = ramp(o, "2 web", a.base, b.base, cookie, pids, pairs, rates)
+        add_ramp_row(o, "relay-ramp: 2 web processes (youth on A, nurse on B)", r)
+
+
+def add_ramp_row(o: Opts, name: str, r: dict[str, Any]) -> None:
+    b = r["best"]
+    f: dict[str, Any] = {}
+    if b is None:
+        f["max rate p99<100ms"] = "none"
+    else:
+        f["max rate p99<100ms"] = f"{b['delivered']:.0f} msg/s"
+        f["p50/p95/p99 ms"] = f"{fmt_ms(b['p50'])}/{fmt_ms(b['p95'])}/{fmt_ms(b['p99'])}"
+        if o.ceiling_rate and "ceiling" not in name:
+            f["vs ceiling"] = f"{b['delivered'] / o.ceiling_rate:.2f}"
+        f["usage"] = usage_str(b["usage"])
+        if "server_us" in b:
+            f["server CPU/msg"] = f"{b['server_us']:.0f} µs"
+    us = [s["server_us"] for s in r["steps"] if "server_us" in s]
+    if us:
+        f["server CPU/msg (min over steps)"] = f"{min(us):.0f} µs ≈ {1e6 / min(us):.0f} msg/s per core"
+    f["acked/lost"] = f"{r['acked']}/{r['lost']}"
+    f["disconnects"] = r["disconnects"]
+    f["steps"] = " ".join(f"{s['rate']}:{fmt_ms(s['p99'])}" for s in r["steps"])
+    o.rows.append(Row(name, "≥5000 msg/s at p99<100 ms (1 web)", f))
+
+
+# -- steady ---------------------------------------------------------------------------------------
+def steady(o: Opts) -> None:
+    pairs, rate, secs = (500, 500, 10.0) if o.quick else (5000, 2000, 60.0)
+    with BenchEnv() as env:
+        web = env.web()
+        cookie = login(web.base)
+        with Workers(o.workers) as w:
+            setup = w.call("pairs", {"youth_base": web.base, "nurse_base": web.base, "cookie": cookie,
+                                     "n": pairs // o.workers, "per_nurse": 25, "compression": o.compression})
+            n = sum(s["pairs"] for s in setup)
+            log(f"steady: {n} pairs ({sum(s['clients'] for s in setup)} clients) in "
+                f"{max(s['seconds'] for s in setup):.1f} s")
+            with Sampler({"server": [web.pid], "redis": [env.redis_pid], "gen": w.pids}) as sampler:
+                t0 = now() + 0.5
+                res = w.call("run", {"steps": [(rate / o.workers, secs)], "t0": t0, "drain": 3.0})
+                usage = sampler.window(t0, t0 + secs)
+            lat = [x for r in res for x in r["lat"][0]]
+            delivered = sum(r["delivered"][0] for r in res) / secs
+            f = {"pairs": n, "offered": f"{rate} msg/s", "delivered": f"{delivered:.0f} msg/s",
+                 "p50/p95/p99 ms": f"{fmt_ms(percentile(lat, 50))}/{fmt_ms(percentile(lat, 95))}/"
+                                   f"{fmt_ms(percentile(lat, 99))}",
+                 "acked/lost": f"{sum(r['acked'] for r in res)}/{sum(r['lost'] for r in res)}",
+                 "disconnects": sum(r["disconnects"] for r in res), "usage": usage_str(usage)}
+            if o.ceiling_rate:
+                f["vs ceiling"] = f"{delivered / o.ceiling_rate:.2f}"
+            log(f"steady: {f}")
+            o.rows.append(Row(f"steady: {rate} msg/s, {n} pairs, {secs:.0f} s", "p50/p99 reported", f))
+
+
+# -- idle capacity --------------------------------------------------------------------------------
+def idle(o: Opts) -> None:
+    levels = [1000] if o.quick else [1000, 5000, 10000]
+    with BenchEnv() as env:
+        web = env.web()
+        cookie = login(web.base)
+        with Workers(o.workers) as w, Workers(1) as dash:
+            dash.call("dashboard", {"base": web.base, "cookie": cookie})
+            time.sleep(1.0)
+            base_rss = rss(web.pid)
+            total = 0
+            queued_all: list[tuple[str, float, float | None]] = []
+            for level in levels:
+                add = level - total
+                spread = max(2.0, add / 500)  # arrive at up to 500 youths/s
+                t0 = now() + 0.3
+                res = w.call("youths", {"base": web.base, "n": add // o.workers, "spread": spread,
+                                        "t0": t0, "compression": o.compression,
+                                        "timeout": 60 + spread}, timeout=900)
+                total = level
+                queued = [q for r in res for q in r["queued"]]
+                queued_all += queued
+                time.sleep(3.0)  # let the queue settle before reading RSS
+                server_rss = rss(web.pid)
+                seen = dash.call("seen", {})[0]["seen"]
+                dl = [seen[c] - t for c, t, _ in queued if c in seen]
+                pos = [tq - t for _, t, tq in queued if tq is not None]
+                f = {"connected": sum(1 for q in queued_all if q[2] is not None),
+                     "server RSS": f"{server_rss / MB:.0f} MB (base {base_rss / MB:.0f} MB)",
+                     "per connection": f"{(server_rss - base_rss) / level / 1024:.1f} KB",
+                     "redis RSS": f"{rss(env.redis_pid) / MB:.0f} MB",
+                     "dashboard p50/p99/max s": f"{_s(percentile(dl, 50))}/{_s(percentile(dl, 99))}/"
+                                                f"{_s(max(dl, default=None))} ({len(dl)}/{len(queued)} seen)",
+                     "youth sees position p50/p99 s": f"{_s(percentile(pos, 50))}/{_s(percentile(pos, 99))}",
+                     "disconnects": sum(r["disconnects"] for r in res)}
+                log(f"idle {level}: {f}")
+                o.rows.append(Row(f"idle: {level} waiting youths", "≤30 KB/conn, dashboard <1 s (10k)", f))
+
+
+def _s(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+# -- arrival burst ------------------------------------------------------------------------------
+def burst(o: Opts) -> None:
+    n, spread = 1000, 10.0
+    with BenchEnv() as env:
+        web = env.web()
+        cookie = login(web.base)
+        with Workers(o.workers) as w, Workers(1) as dash:
+            dash.call("dashboard", {"base": web.base, "cookie": cookie})
+            with Sampler({"server": [web.pid], "redis": [env.redis_pid]}) as sampler:
+                t0 = now() + 0.3
+                res = w.call("youths", {"base": web.base, "n": n // o.workers, "spread": spread, "t0": t0,
+                                        "compression": o.compression, "timeout": 60})
+                usage = sampler.window(t0, t0 + spread)
+            queued = [q for r in res for q in r["queued"]]
+            pos = [tq - t for _, t, tq in queued if tq is not None]
+            seen = dash.call("seen", {})[0]["seen"]
+            dl = [seen[c] - t for c, t, _ in queued if c in seen]
+            f = {"youths": len(queued), "saw position": len(pos),
+                 "time to position p50/p95/p99/max s": f"{_s(percentile(pos, 50))}/{_s(percentile(pos, 95))}/"
+                                                       f"{_s(percentile(pos, 99))}/{_s(max(pos, default=None))}",
+                 "dashboard p50/p99 s": f"{_s(percentile(dl, 50))}/{_s(percentile(dl, 99))}",
+                 "usage": usage_str(usage), "disconnects": sum(r["disconnects"] for r in res)}
+            log(f"burst: {f}")
+            o.rows.append(Row(f"burst: {n} youths start within {spread:.0f} s", "time to queue position", f))
+
+
+# -- reconnect storm ---------------------------------------------------------------------------
+def storm(o: Opts) -> None:
+    # 10,000 connected clients: 9,600 youths in conversation with 400 nurse connections (24 each).
+    pairs, per_nurse, rate = (960, 24, 200) if o.quick else (9600, 24, 500)
+    with BenchEnv() as env:
+        web = env.web()
+        cookie = login(web.base)
+        with Workers(o.workers) as w:
+            setup = w.call("pairs", {"youth_base": web.base, "nurse_base": web.base, "cookie": cookie,
+                                     "n": pairs // o.workers, "per_nurse": per_nurse,
+                                     "compression": o.compression}, timeout=1200)
+            clients = sum(s["clients"] for s in setup)
+            log(f"storm: {clients} clients connected in {max(s['seconds'] for s in setup):.1f} s")
+            base_rss = rss(web.pid)
+            # Traffic before, through and after the kill.
+            t0 = now() + 0.3
+            for c in w.conns:
+                c.send(("run", {"steps": [(rate / o.workers, 20.0)], "t0": t0, "drain": 5.0}))
+            time.sleep(4.0)
+            t_kill = now()
+            web.kill9()
+            log("storm: web process killed (SIGKILL)")
+            web.proc = None
+            web.start()  # same port
+            log(f"storm: restarted after {now() - t_kill:.2f} s")
+            runs = [c.recv()[1] for c in w.conns]
+            res = w.call("resumed", {"since": t_kill, "timeout": 120.0}, timeout=200)
+            losses = w.call("losses", {"wait": 5.0})
+            times = [t for r in res for t in r["times"]]
+            f = {"clients": clients, "server RSS before kill": f"{base_rss / MB:.0f} MB",
+                 "resumed": f"{sum(r['resumed'] for r in res)}/{sum(r['clients'] for r in res)}",
+                 "all resumed after kill": f"{_s(max(times, default=None))} s",
+                 "resume p50/p99 s": f"{_s(percentile(times, 50))}/{_s(percentile(times, 99))}",
+                 "acked": sum(x["acked"] for x in losses),
+                 "acked lost": sum(x["lost"] for x in losses),
+                 "unacked at end": sum(x["unacked"] for x in losses),
+                 "disconnects": sum(x["disconnects"] for x in losses),
+                 "errors": _merge([x["errors"] for x in losses]),
+                 "sent during run": sum(sum(r["sent"]) for r in runs)}
+            log(f"storm: {f}")
+            o.rows.append(Row(f"storm: kill -9 under {clients} clients", "all resumed <30 s, 0 lost", f))
+
+
+def _merge(ds: list[dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in ds:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + v
+    return out
+
+
+SCENARIOS = {"relay-ramp": relay_ramp, "steady": steady, "idle": idle, "burst": burst, "storm": storm}
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem = next(line for line in open("/proc/meminfo", encoding="utf-8") if line.startswith("MemTotal"))
+        mem_gb = int(mem.split()[1]) / 1024 / 1024
+    except (OSError, StopIteration):
+        mem_gb = 0
+    return f"{os.cpu_count()} CPUs ({model}), {mem_gb:.1f} GiB, Python {platform.python_version()}"
+
+
+def print_table(o: Opts) -> None:
+    print(f"\nhelseprat benchmark — {time.strftime('%Y-%m-%d %H:%M')} — {machine()}")
+    print(f"generator: {o.workers} processes, compression={o.compression or 'none'}, quick={o.quick}\n")
+    print("| scenario | target | result |")
+    print("|---|---|---|")
+    for r in o.rows:
+        res = "; ".join(f"{k}: {v}" for k, v in r.figures.items())
+        print(f"| {r.scenario} | {r.target} | {res} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench.run", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default: all)")
+    ap.add_argument("--quick", action="store_true", help="scaled-down versions (< 5 minutes total)")
+    ap.add_argument("--workers", type=int, default=2, help="generator processes")
+    ap.add_argument("--no-deflate", action="store_true",
+                    help="do not offer permessage-deflate (browsers do; default offers it)")
+    ap.add_argument("--step-seconds", type=float, default=None)
+    ap.add_argument("--profile", help="relay-ramp: run the 1-process server under py-spy, write SVG here")
+    ap.add_argument("--json", help="also write the rows as JSON here")
+    ap.add_argument("--rates", help="relay-ramp: comma-separated offered rates (msg/s)")
+    ap.add_argument("--targets", default="ceiling,1,2", help="relay-ramp: any of ceiling,1,2")
+    a = ap.parse_args(argv)
+    raise_nofile()
+    o = Opts(quick=a.quick, workers=a.workers, compression=None if a.no_deflate else "deflate",
+             step_seconds=a.step_seconds or (3.0 if a.quick else 10.0), profile=a.profile,
+             rates=[int(x) for x in a.rates.split(",")] if a.rates else None,
+             targets=tuple(a.targets.split(",")))
+    names = a.scenarios or list(SCENARIOS)
+    unknown = set(names) - set(SCENARIOS)
+    if unknown:
+        ap.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    t0 = time.monotonic()
+    try:
+        for name in names:
+            log(f"== {name}")
+            try:
+                SCENARIOS[name](o)
+            except Exception as exc:  # one failing scenario still prints the others
+                log(f"{name} failed: {type(exc).__name__}: {exc}")
+                o.rows.append(Row(name, "-", {"failed": f"{type(exc).__name__}: {exc}"}))
+    finally:
+        print_table(o)
+        log(f"total {time.monotonic() - t0:.0f} s")
+        if a.json:
+            with open(a.json, "w", encoding="utf-8") as fh:
+                json.dump([r.__dict__ for r in o.rows], fh, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
