@@ -38,7 +38,7 @@ async def test_nurse_service_team_and_config_commands(tmp_path: Path, redis_url:
 
     client = aioredis.from_url(redis_url, decode_responses=True)
     accounts = Accounts(config, client, SystemClock())
-    cookie, session = await accounts.login("kari", "a long enough password")
+    cookie, _session = await accounts.login("kari", "a long enough password")
     assert await accounts.session(cookie) is not None
     assert helseprat(tmp_path, redis_url, "nurse", "disable", "kari").returncode == 0
     assert await accounts.session(cookie) is None  # sessions end with the account
