@@ -181,3 +181,25 @@ async def test_resume_code_on_a_second_device(new_context: Factory, site: WebPro
     # The first device's token was replaced: it is sent back to the start.
     await page.reload()
     await page.wait_for_selector("#start-view:not([hidden])")
+
+
+async def test_a_changed_team_root_is_warned_about_and_nothing_is_sealed(
+    new_context: Factory,
+) -> None:
+    context, log = await new_context(**PHONE)
+    page = await context.new_page()
+    await page.goto("/s/demo-skole")
+    # This browser pinned another root for the service on an earlier visit.
+    await page.evaluate(
+        "() => sessionStorage.setItem('helseprat.pins', JSON.stringify({'demo-skole': 'ff'.repeat(16)}))")
+    await page.click("#start")
+    await page.wait_for_function(
+        "() => document.querySelector('#conv-status').textContent.length > 0")
+    assert await page.is_hidden("#chat-view")
+    assert await page.evaluate("() => sessionStorage.getItem('helseprat.conversation')") is None
+    assert not [u for u in log.urls if u.endswith("/ws/youth")]  # no conversation was started
+    # A first visit pins the root and starts normally.
+    await page.evaluate("() => sessionStorage.removeItem('helseprat.pins')")
+    await start_chat(page)
+    pins = await page.evaluate("() => JSON.parse(sessionStorage.getItem('helseprat.pins'))")
+    assert len(pins["demo-skole"]) == 32
