@@ -30,6 +30,15 @@ async def nurse(base: str, user: str = "demo.nurse") -> ProtocolClient:
     return await nurse_connect(base, await nurse_login(base, user, DEMO_PASSWORD))
 
 
+async def test_compression_keeps_no_state_between_messages(web: WebProcess) -> None:
+    y, _ = await youth_start(web.base, "demo-skole")
+    negotiated = y.ws.response.headers["Sec-WebSocket-Extensions"] if y.ws.response else ""
+    assert "permessage-deflate" in negotiated
+    assert "server_no_context_takeover" in negotiated
+    assert "client_no_context_takeover" in negotiated
+    await y.close()
+
+
 async def test_conversation_across_two_web_processes(
     web_pair: tuple[WebProcess, WebProcess],
 ) -> None:
