@@ -1,0 +1,354 @@
+"""HTTP routes of the identity bridge (registered by chat.app when ``[idporten]`` is set).
+
+| route | what |
+|---|---|
+| GET  /logg-inn                              | consent page (plain language), before ID-porten |
+| POST /login/idporten/start                  | JSON → {authorize_url, binding} (PAR + PKCE via the RP) |
+| GET  /login/idporten/callback               | ID-porten's redirect; session cookie; or the error page |
+| POST /api/youth/session/confirm             | the tab that started the login proves it (binding) |
+| POST /api/youth/key                         | anonymous: register the conversation's youth signing key |
+| POST /api/youth/link/challenge              | a fresh challenge for the upgrade proof |
+| POST /api/youth/link                        | token + signature → the conversation becomes a thread |
+| GET  /mine                                  | "Mine samtaler" |
+| GET  /api/youth/threads                     | the logged-in youth's threads |
+| POST /api/youth/device, GET /api/youth/device | a new device: register, then fetch CK once re-sealed |
+| POST /logout/idporten                       | RP-initiated logout (id_token_hint) |
+| GET  /login/idporten/logged-out             | back from ID-porten's logout |
+| GET  /login/idporten/frontchannel-logout    | ID-porten's front-channel logout (iframe, by sid) |
+
+Anonymous youths get no cookie: the session cookie (HttpOnly, SameSite=Lax) is set by the
+callback only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from chat import i18n
+from chat.pages import crisis_numbers, render
+from chat.runtime import Runtime
+from identity_bridge.oidc import OidcError, OidcProviderError
+
+from . import keys
+from .service import SESSION_COOKIE, SESSION_TTL, IdentityWeb, Intent, LinkRefused, YouthSession
+
+log = logging.getLogger("helseprat.identity")
+
+_CID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_B64 = re.compile(r"^[A-Za-z0-9+/]{1,200}={0,2}$")
+_DEVICE = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _rt(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def _identity(request: Request) -> IdentityWeb:
+    identity: IdentityWeb = request.app.state.identity
+    return identity
+
+
+def _lang(request: Request, fallback: str | None = None) -> str:
+    q = request.query_params.get("lang") or fallback
+    return i18n.pick_language(q, request.headers.get("accept-language"))
+
+
+def _error(code: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": {"code": code}}, status_code=status)
+
+
+def _same_origin(request: Request) -> bool:
+    """Cookie-bearing POSTs: SameSite=Lax already keeps the cookie off cross-site POSTs;
+    the Origin check is the second lock."""
+    origin = request.headers.get("origin", "")
+    host = request.headers.get("host", "")
+    return origin in (_rt(request).config.public_url, f"http://{host}", f"https://{host}")
+
+
+async def _json(request: Request) -> dict[str, Any] | None:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _str(body: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str | None:
+    value = body.get(name)
+    return value if isinstance(value, str) and pattern.match(value) else None
+
+
+async def _session(request: Request) -> YouthSession | None:
+    return await _identity(request).session(request.cookies.get(SESSION_COOKIE))
+
+
+def _set_cookie(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_TTL, httponly=True,
+                        samesite="lax", secure=_rt(request).config.secure_cookies, path="/")
+
+
+# -- consent and login ------------------------------------------------------------------------
+async def consent_page(request: Request) -> Response:
+    rt = _rt(request)
+    service = rt.config.service(request.query_params.get("service", ""))
+    return render(request, "youth_consent.html", service=service,
+                  crisis=crisis_numbers(rt, service.municipality if service else None),
+                  quick_exit_url=rt.config.quick_exit_url)
+
+
+async def start_login(request: Request) -> Response:
+    body = await _json(request)
+    if body is None or not _same_origin(request):
+        return _error("bad_request", 400)
+    identity = _identity(request)
+    lang = _lang(request, str(body.get("lang", "")))
+    if body.get("kind") == "upgrade":
+        cid, token = _str(body, "conversation", _CID), _str(body, "token", _TOKEN)
+        if cid is None or token is None:
+            return _error("bad_request", 400)
+        try:
+            meta = await identity.check_anonymous(cid, token)
+        except LinkRefused as exc:
+            return _error(exc.code, exc.status)
+        intent = Intent("upgrade", cid, meta.get("svc", ""), lang)
+    else:
+        intent = Intent("login", lang=lang)
+    try:
+        url, binding = await identity.start_login(intent)
+    except OidcError as exc:
+        return _error(exc.code, 502)
+    return JSONResponse({"authorize_url": url, "binding": binding})
+
+
+async def callback(request: Request) -> Response:
+    identity = _identity(request)
+    store = identity.capturing_store()
+    params = dict(request.query_params)
+    try:
+        cookie, intent = await identity.complete_login(params, store)
+    except OidcError as exc:
+        taken = Intent.from_json(store.taken.return_to) if store.taken else None
+        lang = _lang(request, taken.lang if taken else None)
+        code = exc.code
+        if isinstance(exc, OidcProviderError) and exc.oauth_error == "access_denied":
+            code = "access_denied"
+        service = _rt(request).config.service(taken.service) if taken else None
+        return render(request, "youth_login_error.html", status=400, lang=lang, code=code,
+                      service=service, crisis=crisis_numbers(_rt(request)),
+                      quick_exit_url=_rt(request).config.quick_exit_url)
+    if intent.kind == "upgrade" and intent.service:
+        target = f"/s/{intent.service}?" + urlencode({"lang": intent.lang, "login": "1"})
+    else:
+        target = "/mine?" + urlencode({"lang": intent.lang, "login": "1"})
+    response = RedirectResponse(target, status_code=303)
+    _set_cookie(request, response, cookie)
+    return response
+
+
+async def confirm(request: Request) -> Response:
+    body = await _json(request)
+    if body is None or not _same_origin(request) or not isinstance(body.get("binding"), str):
+        return _error("bad_request", 400)
+    s = await _identity(request).confirm(request.cookies.get(SESSION_COOKIE), body["binding"])
+    if s is None:
+        return _error("not_logged_in", 401)
+    return JSONResponse({"login_session": s.public_id, "conversation": s.link_conversation,
+                         "acr": s.acr, "age": s.age})
+
+
+# -- upgrade ------------------------------------------------------------------------------------
+async def register_key(request: Request) -> Response:
+    body = await _json(request)
+    if body is None:
+        return _error("bad_request", 400)
+    cid, token = _str(body, "conversation", _CID), _str(body, "token", _TOKEN)
+    pk = _str(body, "sign_pk", _B64)
+    if cid is None or token is None or pk is None:
+        return _error("bad_request", 400)
+    try:
+        await _identity(request).register_youth_key(cid, token, pk)
+    except LinkRefused as exc:
+        return _error(exc.code, exc.status)
+    return JSONResponse({"status": "stored"})
+
+
+async def link_challenge(request: Request) -> Response:
+    if not _same_origin(request):
+        return _error("bad_request", 400)
+    s = await _session(request)
+    if s is None:
+        return _error("not_logged_in", 401)
+    try:
+        challenge = await _identity(request).new_challenge(s)
+    except LinkRefused as exc:
+        return _error(exc.code, exc.status)
+    return JSONResponse({"challenge": challenge, "login_session": s.public_id,
+                         "conversation": s.link_conversation})
+
+
+async def link(request: Request) -> Response:
+    body = await _json(request)
+    if body is None or not _same_origin(request):
+        return _error("bad_request", 400)
+    s = await _session(request)
+    if s is None:
+        return _error("not_logged_in", 401)
+    cid, token = _str(body, "conversation", _CID), _str(body, "token", _TOKEN)
+    sig, pk = _str(body, "signature", _B64), body.get("sign_pk")
+    if cid is None or token is None or sig is None:
+        return _error("no_proof", 403)
+    pk = pk if isinstance(pk, str) and _B64.match(pk) else ""
+    try:
+        result = await _identity(request).link(s, cid, token, sig, pk)
+    except LinkRefused as exc:
+        log.info("link refused: %s", exc.code)
+        return _error(exc.code, exc.status)
+    return JSONResponse({"status": "linked", **result})
+
+
+# -- Mine samtaler, devices -----------------------------------------------------------------
+async def mine_page(request: Request) -> Response:
+    rt = _rt(request)
+    identity = _identity(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    s = await identity.session(cookie)
+    unconfirmed = s is None and await identity.session(cookie, confirmed=False) is not None
+    threads = await identity.threads(s) if s else []
+    for t in threads:
+        service = rt.config.service(t["service"])
+        t["name"] = service.name if service else t["service"]
+    return render(request, "youth_mine.html", logged_in=s is not None, unconfirmed=unconfirmed,
+                  youth=s, threads=threads, logged_out=request.query_params.get("logged_out") == "1",
+                  crisis=crisis_numbers(rt), quick_exit_url=rt.config.quick_exit_url)
+
+
+async def threads_api(request: Request) -> Response:
+    s = await _session(request)
+    if s is None:
+        return _error("not_logged_in", 401)
+    return JSONResponse({"threads": await _identity(request).threads(s), "acr": s.acr,
+                         "age": s.age})
+
+
+async def device_register(request: Request) -> Response:
+    body = await _json(request)
+    if body is None or not _same_origin(request):
+        return _error("bad_request", 400)
+    s = await _session(request)
+    if s is None:
+        return _error("not_logged_in", 401)
+    cid, box, sign = (_str(body, "conversation", _CID), _str(body, "box", _B64),
+                      _str(body, "sign", _B64))
+    if cid is None or box is None or sign is None:
+        return _error("bad_request", 400)
+    try:
+        dev = await _identity(request).register_device(s, cid, box, sign)
+    except LinkRefused as exc:
+        return _error(exc.code, exc.status)
+    return JSONResponse({"device": dev, "status": "pending"}, status_code=201)
+
+
+async def device_status(request: Request) -> Response:
+    s = await _session(request)
+    if s is None:
+        return _error("not_logged_in", 401)
+    cid = request.query_params.get("conversation", "")
+    dev = request.query_params.get("device", "")
+    if not _CID.match(cid) or not _DEVICE.match(dev):
+        return _error("bad_request", 400)
+    try:
+        return JSONResponse(await _identity(request).device_status(s, cid, dev))
+    except LinkRefused as exc:
+        return _error(exc.code, exc.status)
+
+
+# -- logout -------------------------------------------------------------------------------------
+def _state_key(state: str) -> str:
+    return keys.logout_state(hashlib.sha256(state.encode()).hexdigest())
+
+
+async def logout(request: Request) -> Response:
+    """From script (JSON in, ``{"url"}`` out; the page then navigates): a form POST that
+    redirects to ID-porten would be stopped by our own CSP (``form-action 'self'`` also
+    covers the redirect). A plain form POST still works where the CSP allows it."""
+    identity = _identity(request)
+    if not _same_origin(request):
+        return Response("Forbidden", status_code=403)
+    as_json = request.headers.get("content-type", "").startswith("application/json")
+    body: dict[str, Any] = (await _json(request) or {}) if as_json else dict(await request.form())
+    lang = _lang(request, str(body.get("lang", "")))
+    s = await identity.session(request.cookies.get(SESSION_COOKIE), confirmed=False)
+    id_token = await identity.end_session(s.tag) if s else None
+    target = "/mine?" + urlencode({"lang": lang, "logged_out": "1"})
+    if id_token:
+        try:
+            out = await identity.rp.start_logout(id_token)
+            await identity.redis.set(_state_key(out.state), lang, ex=900)
+            target = out.url
+        except OidcError as exc:
+            log.info("idporten logout not started: %s", exc.code)
+    response: Response = (JSONResponse({"url": target}) if as_json
+                          else RedirectResponse(target, status_code=303))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def logged_out(request: Request) -> Response:
+    identity = _identity(request)
+    state = request.query_params.get("state", "")
+    # The state we made at logout, found by its hash (single use); an unknown state still
+    # lands on the logged-out page, which reveals nothing.
+    lang = cast(str | None, await identity.redis.getdel(_state_key(state))) if state else None
+    target = "/mine?" + urlencode({"lang": lang or _lang(request), "logged_out": "1"})
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def frontchannel_logout(request: Request) -> Response:
+    """Loaded in an iframe on ID-porten's page: no cookie needed (sid names the session)."""
+    identity = _identity(request)
+    try:
+        local = await identity.rp.frontchannel_logout(dict(request.query_params), identity.index)
+    except OidcError as exc:
+        log.info("front-channel logout refused: %s", exc.code)
+        local = None
+    if local is not None:
+        await identity.end_session(local)
+        log.info("youth session ended by front-channel logout")
+    return Response("", status_code=200, headers={
+        "cache-control": "no-store",
+        "content-security-policy": f"default-src 'none'; frame-ancestors {identity.rp_config.issuer}",
+        "x-frame-options": f"ALLOW-FROM {identity.rp_config.issuer}",
+    })
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/logg-inn", consent_page),
+        Route("/login/idporten/start", start_login, methods=["POST"]),
+        Route("/login/idporten/callback", callback),
+        Route("/login/idporten/logged-out", logged_out),
+        Route("/login/idporten/frontchannel-logout", frontchannel_logout),
+        Route("/logout/idporten", logout, methods=["POST"]),
+        Route("/mine", mine_page),
+        Route("/api/youth/session/confirm", confirm, methods=["POST"]),
+        Route("/api/youth/key", register_key, methods=["POST"]),
+        Route("/api/youth/link/challenge", link_challenge, methods=["POST"]),
+        Route("/api/youth/link", link, methods=["POST"]),
+        Route("/api/youth/threads", threads_api),
+        Route("/api/youth/device", device_register, methods=["POST"]),
+        Route("/api/youth/device", device_status, methods=["GET"]),
+    ]
