@@ -1,17 +1,28 @@
-// The nurse dashboard: unlock this device's keys, live queue, claim, chat (E2E), close.
+// The nurse dashboard: unlock this device's keys, live queue across services (waiting times,
+// alerts), claim, chat (E2E), canned replies, risk flags, transfer (re-sealing the conversation
+// key to the receiving team), release and close.
 import { ReconnectingSocket, newCmid } from "./ws.js";
 import * as e2e from "./e2e/index.js";
-import { verifyTeam, memberSignKeys } from "./teamview.js";
+import { fetchTeam, verifyTeam, memberSignKeys } from "./teamview.js";
+import * as reseal from "./reseal.js";
 
 const dash = document.getElementById("dash");
 const t = (k) => dash.dataset["t" + k[0].toUpperCase() + k.slice(1)] || k;
 const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector("form.logout input[name=csrf]")?.value || "";
 const DEVICE = "helseprat.nurse.device";
+const NOTIFY = "helseprat.nurse.notify";
+const SOUND = "helseprat.nurse.sound";
 
-const convs = new Map(); // cid -> {state, service, messages: [], last, session, youthPk}
+const convs = new Map(); // cid -> {state, service, messages: [], last, session, youthPk, ck, flag}
 let current = null;
-let services = [];
+let services = []; // from hello: [{id, name, outcomes}]
+const svcInfo = new Map(); // id -> {target_wait_s, escalation, members}
+let transferServices = [];
+const queues = new Map(); // service -> items
+const boards = new Map(); // service -> {flags, on_duty, target_wait_s}
+const canned = new Map(); // service -> [{id, text}]
+const teamCache = new Map(); // service -> verified team (for history from other services)
 let socket = null;
 let device = null; // {box, sign}
 const teams = new Map(); // service -> {team, keys: Map(epoch -> TeamKey)}
@@ -56,6 +67,7 @@ async function unlock(password) {
       keys.set(Number(epoch), e2e.openTeamKey(e2e.b64decode(sealed), device.box, st));
     }
     teams.set(service, { team, keys });
+    teamCache.set(service, team);
   }
   return "ok";
 }
@@ -97,22 +109,117 @@ async function start(password) {
   }
   if ($("unlock-form")) $("unlock-form").hidden = true;
   $("dash-status").dataset.unlocked = "true";
+  loadCanned();
   if (!socket) connect();
 }
 
-function openConversation(c, cid) {
+async function teamOf(service) {
+  if (!teamCache.has(service)) teamCache.set(service, await fetchTeam(service));
+  return teamCache.get(service);
+}
+
+/** Open the conversation key; for a conversation transferred from another service, also accept
+ *  the earlier teams' members and epochs, so its history verifies. */
+async function openConversation(c, cid, history) {
   const entry = teams.get(c.service);
-  if (!entry || !c.keyBundle || c.session) return;
+  if (!entry || !c.keyBundle) return;
   try {
     const bundle = e2e.decodeKeyBundle(e2e.b64decode(c.keyBundle));
     const opened = e2e.openKeyBundleWith(bundle, entry.keys);
+    if (c.session && c.epoch === opened.epoch) return;
+    c.ck = opened.ck;
+    c.epoch = opened.epoch;
     c.youthPk = opened.youthSignPublicKey;
-    c.session = e2e.newSession(cid, opened.ck, opened.epoch,
+    let s = e2e.newSession(cid, opened.ck, opened.epoch,
       [opened.youthSignPublicKey, ...memberSignKeys(entry.team)], device.sign);
+    for (const h of history || []) {
+      try {
+        const team = await teamOf(h.service);
+        s = e2e.withSenders(e2e.withEpoch(s, h.epoch), memberSignKeys(team));
+      } catch { /* that service's history stays unverifiable; messages show as such */ }
+    }
+    // Rotation: a re-sealed conversation keeps its key; earlier epochs of this team still verify.
+    for (const epoch of entry.keys.keys()) if (epoch < opened.epoch) s = e2e.withEpoch(s, epoch);
+    if (c.session) s = { ...s, windows: c.session.windows, nextSequence: c.session.nextSequence };
+    c.session = Object.freeze(s);
     c.safety = e2e.safetyCode(entry.team.root, opened.youthSignPublicKey);
+    c.keyError = null;
+    // After a rotation, move this open conversation to the team's current epoch, so members
+    // who only hold the new team key can read it (the server accepts only the current epoch).
+    const current = entry.team.statement.epoch;
+    if (bundle.epoch < current && c.state !== "closed" && socket) {
+      const fresh = e2e.resealKeyBundle(bundle, entry.keys.get(bundle.epoch), entry.team.statement);
+      socket.send({ type: "rekey", conversation: cid, key_bundle: e2e.b64encode(e2e.encodeKeyBundle(fresh)),
+                    epoch: current });
+    }
   } catch (err) {
     c.keyError = err && err.code;
   }
+}
+
+async function loadCanned() {
+  try {
+    const r = await fetch("/api/nurse/canned", { credentials: "same-origin" });
+    if (!r.ok) return;
+    for (const [svc, list] of Object.entries(await r.json())) canned.set(svc, list);
+  } catch { /* canned replies are a convenience */ }
+}
+
+// ---- alerts: sound and (opt-in) desktop notifications --------------------------------------------
+let audio = null;
+const alerted = new Set(); // conversations we already alerted about as new
+let lastRepeat = 0;
+
+function soundOn() { return $("sound-on").checked; }
+$("sound-on").checked = localStorage.getItem(SOUND) !== "off";
+$("sound-on").addEventListener("change", () => localStorage.setItem(SOUND, soundOn() ? "on" : "off"));
+
+function alertNurse(text) {
+  dash.dataset.alerts = String(Number(dash.dataset.alerts || 0) + 1);
+  if (soundOn()) {
+    try {
+      audio = audio || new Audio("/static/sounds/new-chat.wav");
+      audio.currentTime = 0;
+      const p = audio.play();
+      if (p && p.catch) p.catch(() => {});
+    } catch { /* no audio device */ }
+  }
+  if (localStorage.getItem(NOTIFY) === "on" && "Notification" in window && Notification.permission === "granted") {
+    try { new Notification("helseprat", { body: text, tag: "helseprat-queue" }); } catch { /* ignore */ }
+  }
+}
+
+$("notify-on").addEventListener("click", async () => {
+  if (!("Notification" in window)) { $("notify-status").textContent = t("notifyDenied"); return; }
+  const result = await Notification.requestPermission();
+  if (result === "granted") {
+    localStorage.setItem(NOTIFY, "on");
+    $("notify-status").textContent = t("notifyOn");
+  } else {
+    $("notify-status").textContent = t("notifyDenied");
+  }
+});
+
+function targetOf(service) {
+  const b = boards.get(service);
+  if (b) return b.target_wait_s;
+  const info = svcInfo.get(service);
+  return info ? info.target_wait_s : 120;
+}
+
+function checkAlerts() {
+  let fresh = 0;
+  let over = 0;
+  const now = Date.now() / 1000;
+  for (const [service, items] of queues) {
+    for (const item of items) {
+      if (!alerted.has(item.conversation)) { alerted.add(item.conversation); fresh += 1; }
+      if (now - item.since > targetOf(service)) over += 1;
+    }
+  }
+  if (fresh) { alertNurse(t("newChat")); lastRepeat = Date.now(); return; }
+  // Repeat while someone waits longer than the service's target, at most once a minute.
+  if (over && Date.now() - lastRepeat > 60000) { alertNurse(t("newChat")); lastRepeat = Date.now(); }
 }
 
 // ---- rendering ----------------------------------------------------------------------------------
@@ -121,9 +228,42 @@ function fmtWait(since) {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min`;
 }
 
-function renderQueue(service, items) {
+function serviceName(id) {
+  const s = services.find((x) => x.id === id) || transferServices.find((x) => x.id === id);
+  return s ? s.name : id;
+}
+
+function flagOf(cid) {
+  for (const b of boards.values()) {
+    const f = b.flags.find((x) => x.conversation === cid);
+    if (f) return f.kind;
+  }
+  return convs.get(cid)?.flag || "";
+}
+
+function claimButton(cid) {
+  const btn = document.createElement("button");
+  btn.type = "button";
+  btn.className = "primary claim";
+  btn.dataset.conversation = cid;
+  btn.textContent = t("claim");
+  btn.addEventListener("click", () => socket.send({ type: "claim", conversation: cid }));
+  return btn;
+}
+
+function flagBadge(kind) {
+  const b = document.createElement("strong");
+  b.className = "flag flag-" + kind;
+  b.textContent = t(kind);
+  return b;
+}
+
+function renderQueue(service) {
   const ul = $("q-" + service);
   if (!ul) return;
+  const items = [...(queues.get(service) || [])];
+  const order = { acute: 0, concern: 1 };
+  items.sort((a, b) => (order[flagOf(a.conversation)] ?? 2) - (order[flagOf(b.conversation)] ?? 2) || a.since - b.since);
   ul.replaceChildren();
   if (!items.length) {
     const li = document.createElement("li");
@@ -132,34 +272,70 @@ function renderQueue(service, items) {
     ul.append(li);
     return;
   }
+  const target = targetOf(service);
   for (const item of items) {
     const li = document.createElement("li");
+    li.dataset.conversation = item.conversation;
+    const kind = flagOf(item.conversation);
+    if (kind) li.append(flagBadge(kind), " ");
     const info = document.createElement("span");
     info.className = "since";
     info.dataset.since = item.since;
-    info.textContent = `${t("waitingSince")} ${fmtWait(item.since)} · ${item.online ? t("online") : t("offline")} `;
-    const btn = document.createElement("button");
-    btn.type = "button";
-    btn.className = "primary claim";
-    btn.dataset.conversation = item.conversation;
-    btn.textContent = t("claim");
-    btn.addEventListener("click", () => socket.send({ type: "claim", conversation: item.conversation }));
-    li.append(info, btn);
+    info.dataset.target = target;
+    info.textContent = waitText(item.since, target) + ` · ${item.online ? t("online") : t("offline")} `;
+    li.append(info, claimButton(item.conversation));
     ul.append(li);
   }
 }
+
+function waitText(since, target) {
+  const over = Date.now() / 1000 - since > target;
+  return `${t("waitingSince")} ${fmtWait(since)}` + (over ? ` (${t("overTarget")})` : "");
+}
+
 setInterval(() => {
   for (const el of document.querySelectorAll(".queue .since")) {
-    el.firstChild.textContent = el.firstChild.textContent.replace(/\d+ (s|min)/, fmtWait(+el.dataset.since));
+    const rest = el.textContent.replace(/^[^·]*·/, "·");
+    el.textContent = waitText(+el.dataset.since, +el.dataset.target) + " " + rest;
+    el.closest("li")?.classList.toggle("over", Date.now() / 1000 - +el.dataset.since > +el.dataset.target);
   }
+  checkAlerts();
 }, 5000);
+
+function renderBoard(service) {
+  const b = boards.get(service);
+  const duty = $("duty-" + service);
+  if (duty && b) duty.textContent = `${t("onDuty")}: ${b.on_duty.length ? b.on_duty.join(", ") : t("nobody")}`;
+  // Risk-flagged conversations of every service, pinned at the top for the whole team.
+  const ul = $("pinned");
+  ul.replaceChildren();
+  const all = [];
+  for (const [svc, board] of boards) for (const f of board.flags) all.push({ ...f, service: svc });
+  all.sort((a, b) => (a.kind === "acute" ? 0 : 1) - (b.kind === "acute" ? 0 : 1));
+  for (const f of all) {
+    const li = document.createElement("li");
+    li.className = "pinned-item flag-" + f.kind;
+    li.dataset.conversation = f.conversation;
+    li.append(flagBadge(f.kind), ` ${t("youth")} · ${f.conversation.slice(0, 6)} · ${serviceName(f.service)} · `
+      + (f.state === "waiting" ? t("inQueue") : `${t("hasIt")} ${f.nurse}`) + " ");
+    if (f.state === "waiting") li.append(claimButton(f.conversation));
+    ul.append(li);
+  }
+  $("pinned-section").hidden = all.length === 0;
+  for (const svc of queues.keys()) renderQueue(svc);
+  renderMine();
+}
 
 function renderMine() {
   const ul = $("mine");
   ul.replaceChildren();
-  for (const [cid, c] of convs) {
-    if (c.state === "closed") continue;
+  const mine = [...convs.entries()].filter(([, c]) => c.state !== "closed" && c.mine !== false);
+  const order = { acute: 0, concern: 1 };
+  mine.sort(([a], [b]) => (order[flagOf(a)] ?? 2) - (order[flagOf(b)] ?? 2));
+  for (const [cid] of mine) {
     const li = document.createElement("li");
+    const kind = flagOf(cid);
+    if (kind) li.append(flagBadge(kind), " ");
     const btn = document.createElement("button");
     btn.type = "button";
     btn.textContent = `${t("youth")} · ${cid.slice(0, 6)}`;
@@ -171,6 +347,15 @@ function renderMine() {
   }
 }
 
+function fillSelect(sel, options) {
+  sel.replaceChildren();
+  for (const [value, label] of options) {
+    const opt = document.createElement("option");
+    opt.value = value; opt.textContent = label;
+    sel.append(opt);
+  }
+}
+
 function select(cid) {
   current = cid;
   const c = convs.get(cid);
@@ -178,19 +363,32 @@ function select(cid) {
   const ol = $("messages");
   ol.replaceChildren();
   for (const m of c.messages) appendMessage(m);
-  const active = c.state === "active";
+  const active = c.state === "active" && c.mine !== false;
   $("composer").hidden = !active;
   $("close-form").hidden = !active;
+  $("tools").hidden = !active;
   const svc = services.find((s) => s.id === c.service);
-  const sel = $("outcome");
-  sel.replaceChildren();
-  for (const o of svc ? svc.outcomes : []) {
-    const opt = document.createElement("option");
-    opt.value = o; opt.textContent = o;
-    sel.append(opt);
+  fillSelect($("outcome"), (svc ? svc.outcomes : []).map((o) => [o, o]));
+  fillSelect($("canned"), (canned.get(c.service) || []).map((r) => [r.id, r.text.length > 60 ? r.text.slice(0, 57) + "…" : r.text]));
+  $("canned-form").hidden = !(canned.get(c.service) || []).length;
+  const info = svcInfo.get(c.service);
+  const targets = [];
+  for (const m of info ? info.members : []) targets.push([`nurse:${c.service}:${m.username}`, `${t("colleague")}: ${m.name}`]);
+  for (const s of transferServices) {
+    if (s.id !== c.service) targets.push([`service:${s.id}`, `${t("service")}: ${t("queueOf")} ${s.name}`]);
   }
+  fillSelect($("transfer-to"), targets);
+  $("flag-kind").value = flagOf(cid) || "none";
+  showEscalation(c);
   renderMine();
   if (active) $("message").focus();
+}
+
+function showEscalation(c) {
+  const info = svcInfo.get(c.service);
+  const acute = current && flagOf(current) === "acute";
+  $("escalation").hidden = !(acute && info && info.escalation);
+  $("escalation-text").textContent = info ? info.escalation : "";
 }
 
 function appendMessage(m) {
@@ -205,30 +403,77 @@ function appendMessage(m) {
   li.scrollIntoView({ block: "end" });
 }
 
+function addMessage(cid, m) {
+  const c = conv(cid);
+  c.messages.push(m);
+  if (cid === current) appendMessage(m);
+}
+
 function conv(cid) {
   if (!convs.has(cid)) convs.set(cid, { state: "active", service: "", messages: [], last: 0, session: null });
   return convs.get(cid);
 }
 
+function status(text) { $("dash-status").textContent = text; }
+
+function openText(c, body) {
+  try {
+    const [next, msg] = e2e.openMessage(c.session, body);
+    c.session = next;
+    return { ok: true, text: e2e.utf8Decode(msg.plaintext) };
+  } catch {
+    return { ok: false, text: "⚠ " + (dash.dataset.tUnverified || "Meldingen kunne ikke bekreftes og vises ikke.") };
+  }
+}
+
+// Frames are handled one at a time, in order: opening a transferred conversation may fetch
+// the earlier team first, and its history must not be decrypted before that.
+let chain = Promise.resolve();
 function onFrame(f) {
+  chain = chain.then(() => handle(f)).catch(() => {});
+}
+
+async function handle(f) {
   switch (f.type) {
     case "hello":
       services = f.services;
       for (const cid of f.open) socket.send({ type: "open", conversation: cid, after: conv(cid).last });
       break;
+    case "dashboard":
+      transferServices = f.transfer_services;
+      for (const s of f.services) svcInfo.set(s.id, s);
+      break;
     case "queue_snapshot":
-      renderQueue(f.service, f.items);
+      queues.set(f.service, f.items);
+      renderQueue(f.service);
+      checkAlerts();
+      break;
+    case "board":
+      boards.set(f.service, f);
+      renderBoard(f.service);
+      if (current) showEscalation(convs.get(current));
       break;
     case "claimed":
-      conv(f.conversation);
+      conv(f.conversation).mine = true;
       current = f.conversation;
+      break;
+    case "assigned":
+      conv(f.conversation).mine = true;
+      current = f.conversation;
+      status(t("assigned"));
+      alertNurse(t("assigned"));
       break;
     case "state": {
       const c = conv(f.conversation);
+      const prev = c.state;
       c.state = f.state;
+      if (f.flag !== undefined) c.flag = f.flag;
+      // Moved to a colleague or another service: the sender's "transferred" reply follows, and
+      // the receiver's dashboard opens it on "assigned" (or it shows in the receiving queue).
+      if (f.transferred) break;
       if (f.service) c.service = f.service;
-      if (f.key_bundle) { c.keyBundle = f.key_bundle; openConversation(c, f.conversation); }
-      if (f.state === "closed") c.messages.push({ kind: "system", text: t("closed"), meta: "" });
+      if (f.key_bundle) { c.keyBundle = f.key_bundle; await openConversation(c, f.conversation, f.history); }
+      if (f.state === "closed" && prev !== "closed") c.messages.push({ kind: "system", text: t("closed"), meta: "" });
       if (f.conversation === current) select(current); else renderMine();
       break;
     }
@@ -239,42 +484,84 @@ function onFrame(f) {
       const c = conv(f.conversation);
       if (f.seq <= c.last) break;
       c.last = f.seq;
-      let text;
-      let ok = false;
-      try {
-        const [next, msg] = e2e.openMessage(c.session, f.body);
-        c.session = next;
-        text = e2e.utf8Decode(msg.plaintext);
-        ok = true;
-      } catch {
-        text = "⚠ " + (dash.dataset.tUnverified || "Meldingen kunne ikke bekreftes og vises ikke.");
-      }
+      const opened = openText(c, f.body);
       const m = f.from === "nurse"
-        ? { kind: "me", text, meta: f.sender || t("you") }
-        : { kind: ok ? "them" : "them failed", text, meta: t("youth") };
-      c.messages.push(m);
-      if (f.conversation === current) { appendMessage(m); $("typing").hidden = true; }
+        ? { kind: opened.ok ? "me" : "me failed", text: opened.text, meta: f.sender || t("you") }
+        : { kind: opened.ok ? "them" : "them failed", text: opened.text, meta: t("youth") };
+      addMessage(f.conversation, m);
+      if (f.conversation === current) $("typing").hidden = true;
       break;
     }
+    case "note": {
+      const c = conv(f.conversation);
+      const opened = openText(c, f.body);
+      addMessage(f.conversation, { kind: opened.ok ? "note" : "note failed", text: opened.text,
+                                   meta: `${t("note")} · ${f.sender}` });
+      break;
+    }
+    case "system":
+      addMessage(f.conversation, { kind: "system", text: (f.text && (f.text[dash.dataset.lang] || f.text.nb)) || f.code,
+                                   meta: t("systemNotice") });
+      break;
     case "typing":
       if (f.conversation === current && f.from === "youth") {
         $("typing").hidden = false;
-        clearTimeout(onFrame.tt);
-        onFrame.tt = setTimeout(() => { $("typing").hidden = true; }, 5000);
+        clearTimeout(handle.tt);
+        handle.tt = setTimeout(() => { $("typing").hidden = true; }, 5000);
       }
       break;
+    case "transferred":
+      convs.delete(f.conversation);
+      if (current === f.conversation) { current = null; clearChat(); }
+      renderMine();
+      status(t("transferred"));
+      break;
+    case "flagged": {
+      const c = conv(f.conversation);
+      c.flag = f.flag === "none" ? "" : f.flag;
+      status(t("flagSaved"));
+      if (f.conversation === current) select(current);
+      break;
+    }
+    case "device_pending": { // identity bridge: a logged-in youth's new device (reseal.js)
+      const c = conv(f.conversation);
+      const entry = teams.get(c.service);
+      if (c.ck) reseal.onDevicePending(f, { ck: c.ck, statement: entry && entry.team.statement, send: (x) => socket.send(x) });
+      break;
+    }
+    case "device_ready": {
+      const c = conv(f.conversation);
+      const entry = teams.get(c.service);
+      if (c.session) c.session = reseal.onDeviceReady(f, c.session, entry && entry.keys);
+      break;
+    }
     case "error":
-      $("dash-status").textContent = f.code === "already_claimed" ? t("taken") : f.message;
+      status(f.code === "already_claimed" ? t("taken")
+        : f.code === "capacity_reached" ? t("capacity")
+        : f.code === "not_authorized" ? t("notAuthorized") : f.message);
       break;
   }
 }
 
+function clearChat() {
+  $("chat-title").textContent = "";
+  $("messages").replaceChildren();
+  for (const id of ["composer", "close-form", "tools", "escalation"]) $(id).hidden = true;
+}
+
 function connect() {
   socket = new ReconnectingSocket("/ws/nurse", {
-    onOpen() { $("dash-status").textContent = ""; },
+    onOpen() { status(""); },
     onFrame,
-    onDown() { $("dash-status").textContent = "…"; },
+    onDown() { status("…"); },
   });
+}
+
+function sendSealed(cid, text) {
+  const c = convs.get(cid);
+  const [next, body] = e2e.sealMessage(c.session, e2e.utf8Encode(text));
+  c.session = next;
+  return body;
 }
 
 $("composer").addEventListener("submit", (e) => {
@@ -282,9 +569,7 @@ $("composer").addEventListener("submit", (e) => {
   const text = $("message").value.trim();
   const c = current && convs.get(current);
   if (!text || !c || !c.session) return;
-  const [next, body] = e2e.sealMessage(c.session, e2e.utf8Encode(text));
-  c.session = next;
-  socket.send({ type: "send", conversation: current, cmid: newCmid(), body });
+  socket.send({ type: "send", conversation: current, cmid: newCmid(), body: sendSealed(current, text) });
   $("message").value = "";
 });
 let lastTyping = 0;
@@ -293,6 +578,59 @@ $("message").addEventListener("input", () => {
     lastTyping = Date.now();
     socket.send({ type: "typing", conversation: current });
   }
+});
+$("canned-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const c = current && convs.get(current);
+  const reply = c && (canned.get(c.service) || []).find((r) => r.id === $("canned").value);
+  if (!reply) return;
+  const box = $("message");
+  box.value = box.value ? box.value.replace(/\s*$/, " ") + reply.text : reply.text;
+  box.focus();
+});
+$("flag-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (current) socket.send({ type: "flag", conversation: current, kind: $("flag-kind").value });
+});
+$("release").addEventListener("click", () => {
+  if (!current) return;
+  socket.send({ type: "release", conversation: current });
+  convs.delete(current);
+  current = null;
+  clearChat();
+  renderMine();
+  status(t("released"));
+});
+$("transfer-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const cid = current;
+  const c = cid && convs.get(cid);
+  const choice = $("transfer-to").value;
+  if (!c || !c.session || !choice) return;
+  const parts = choice.split(":");
+  const frame = { type: "transfer", conversation: cid };
+  let target = c.service;
+  if (parts[0] === "nurse") frame.to_nurse = parts[2];
+  else { target = parts[1]; frame.to_service = target; }
+  try {
+    if (target !== c.service) {
+      // Re-seal the conversation key to the receiving team, here in the browser.
+      let tm = null;
+      try { tm = await fetchTeam(target); } catch { tm = null; } // a service without a team key
+      if (tm) {
+        const bundle = e2e.makeKeyBundle(c.ck, c.youthPk, tm.statement);
+        frame.key_bundle = e2e.b64encode(e2e.encodeKeyBundle(bundle));
+        frame.epoch = tm.statement.epoch;
+      }
+    }
+    const note = $("transfer-note").value.trim();
+    if (note) frame.note = sendSealed(cid, note); // sealed like a message, kept nurse-only
+  } catch (err) {
+    status((err && err.code) || String(err));
+    return;
+  }
+  socket.send(frame);
+  $("transfer-note").value = "";
 });
 $("close-form").addEventListener("submit", (e) => {
   e.preventDefault();
