@@ -7,6 +7,7 @@ scripts publish inside the same atomic step). Endpoints never write to Redis the
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from dataclasses import dataclass
 from typing import cast
@@ -18,6 +19,8 @@ from chat import keys
 from chat.clock import Clock
 from chat.config import Config, Service
 from chat.crypto import E2EError, check_bundle_epoch
+from chat.dashboard import transfer as _transfer
+from chat.dashboard.core import Dashboard
 from chat.errors import (
     AlreadyClaimed,
     BadOutcome,
@@ -67,6 +70,14 @@ class Conversation:
     key_bundle: str
     epoch: int
     created: int
+    # Dashboard (issue 5): risk flag, when it (re)entered a queue, earlier "service:epoch"s.
+    flag: str = ""
+    queued: int = 0
+    history: str = ""
+    # Identity bridge (issue 6): set when linked to an ID-porten login; age in whole years or
+    # "unknown" where the person number does not tell it.
+    acr: str = ""
+    age: str = ""
 
 
 def _conversation(cid: str, meta: dict[str, str]) -> Conversation:
@@ -75,7 +86,19 @@ def _conversation(cid: str, meta: dict[str, str]) -> Conversation:
         seq=int(meta.get("seq", 0)), nurse=meta.get("nurse", ""),
         key_bundle=meta.get("kb", ""), epoch=int(meta.get("ep", 0)),
         created=int(meta.get("created", 0)),
+        flag=meta.get("flag", ""), queued=int(meta.get("queued", 0) or 0),
+        history=meta.get("hist", ""),
+        acr=meta.get("acr", ""), age=meta.get("age", ""),
     )
+
+
+def verified_fields(conv: Conversation) -> dict[str, object]:
+    """``verified`` for state frames of a thread linked to an ID-porten login (else nothing)."""
+    if not conv.acr:
+        return {}
+    from identity_bridge.web.service import verified
+
+    return {"verified": verified(conv.acr, conv.age or "unknown")}
 
 
 def state_frame(cid: str, state: str, **extra: str) -> str:
@@ -88,6 +111,7 @@ class Actions:
         self.store = store
         self.clock = clock
         self.teamkeys = TeamKeys(store.redis)
+        self.dashboard = Dashboard(config, store, clock)
 
     def _service(self, service_id: str) -> Service:
         service = self.config.service(service_id)
@@ -129,6 +153,7 @@ class Actions:
             fields["rh"] = await asyncio.to_thread(resume_codes.hash_auth, resume.auth)
             fields["rb"] = resume.backup
         await self.store.create_conversation(cid, service.id, fields, ttl, self.clock.now())
+        await self.dashboard.on_started(service.id)
         return Started(cid, token, service.id)
 
     async def _check_bundle(self, service: str, key_bundle: str, epoch: int) -> None:
@@ -146,6 +171,14 @@ class Actions:
     async def authenticate(self, cid: str, token: str) -> Conversation:
         meta = await self.store.meta(cid)
         if not tokens.token_matches(self.config.secrets.token_key, token, meta.get("th")):
+            raise BadToken()
+        return _conversation(cid, meta)
+
+    async def authenticate_person(self, cid: str, person_tag: str) -> Conversation:
+        """A logged-in youth (identity bridge): the thread must be linked to this person."""
+        meta = await self.store.meta(cid)
+        linked = meta.get("ptag", "")
+        if not person_tag or not linked or not hmac.compare_digest(linked, person_tag):
             raise BadToken()
         return _conversation(cid, meta)
 
@@ -223,7 +256,9 @@ class Actions:
                 raise AlreadyClaimed()
             raise NotAuthorized()
         await self.store.dequeue(conv.service, cid)
-        await self.store.record_wait(conv.service, max(0.0, now - conv.created))
+        waited = max(0.0, now - (conv.queued or conv.created))  # a transfer re-queues
+        await self.store.record_wait(conv.service, waited)
+        await self.dashboard.on_claimed(nurse, conv, waited)
         log.info("claimed", extra={"service": conv.service})
         return _conversation(cid, await self.store.meta(cid))
 
@@ -233,7 +268,8 @@ class Actions:
         if r != 1:
             raise NotAuthorized("Only the nurse who has the conversation can release it.")
         await self.store.free_slot(nurse.username, cid)
-        await self.store.requeue(conv.service, cid, conv.created)
+        await self.store.requeue(conv.service, cid, conv.queued or conv.created)
+        await self.dashboard.on_released(nurse, conv)
 
     async def close(self, nurse: Nurse, cid: str, outcome: str) -> None:
         conv = await self.conversation_for(nurse, cid)
@@ -243,6 +279,7 @@ class Actions:
 
     async def _close(self, conv: Conversation, outcome: str, nurse: str) -> None:
         service = self._service(conv.service)
+        meta = await self.store.meta(conv.id)  # claim time, flag: for the dashboard's figures
         previous = await self.store.close(
             conv.id, outcome, self.clock.now(), service.retention_seconds,
             state_frame(conv.id, "closed", outcome=outcome), nurse=nurse)
@@ -254,6 +291,44 @@ class Actions:
             await self.store.dequeue(conv.service, conv.id)
         if conv.nurse:
             await self.store.free_slot(conv.nurse, conv.id)
+        if previous in ("waiting", "active"):
+            await self.dashboard.on_closed(conv, outcome, nurse, previous, meta)
+
+    async def rekey(self, nurse: Nurse, cid: str, key_bundle: str, epoch: int) -> None:
+        """Store a conversation key re-sealed (by a team member's client) to the current epoch.
+
+        The server cannot check the bundle's contents (it cannot open it); it checks who sends
+        it and that it is for the service's current epoch, so only the newest team can read.
+        """
+        conv = await self.conversation_for(nurse, cid)
+        if conv.state == "closed":
+            raise ConversationClosed()
+        current = await self.teamkeys.current_epoch(conv.service)
+        if current is None or epoch != current:
+            raise StaleKeyBundle()
+        await self.store.redis.hset(keys.meta(cid), mapping={"kb": key_bundle, "ep": epoch})
+
+    # -- dashboard (issue 5) ---------------------------------------------------------------
+    async def transfer(
+        self, nurse: Nurse, cid: str, to_service: str, to_nurse: str, key_bundle: str,
+        epoch: int, note: str,
+    ) -> Conversation:
+        return await _transfer.transfer(self, nurse, cid, to_service, to_nurse, key_bundle,
+                                        epoch, note)
+
+    async def flag(self, nurse: Nurse, cid: str, kind: str) -> Conversation:
+        conv = await self.conversation_for(nurse, cid)
+        await self.dashboard.flag(nurse, conv, kind)
+        return conv
+
+    async def after_auto_close(self, cid: str, meta: dict[str, str]) -> None:
+        """Book-keeping after the inactivity sweep closed a conversation (already stored)."""
+        conv = _conversation(cid, meta)
+        if conv.nurse:
+            await self.store.free_slot(conv.nurse, cid)
+        from chat.dashboard.autoclose import OUTCOME
+
+        await self.dashboard.on_closed(conv, OUTCOME, "system", "active", meta, auto=True)
 
     async def open_conversations(self, nurse: Nurse) -> list[str]:
         members = await self.store.redis.smembers(keys.nurse_open(nurse.username))

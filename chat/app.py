@@ -16,11 +16,14 @@ from chat.actions import Actions
 from chat.auth import Accounts
 from chat.clock import Clock, SystemClock
 from chat.config import Config, load_config
+from chat.dashboard import pages as lead
+from chat.dashboard.autoclose import FileClock, Sweeper, sweep_interval
 from chat.hub import Hub
 from chat.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware, StaticGzipMiddleware
 from chat.runtime import Runtime, make_redis
 from chat.store import Store
 from chat.teamkeys import TeamKeys
+from chat.wsdeflate import use_lean_deflate
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -28,8 +31,12 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     if config.redis_url is None:
         raise RuntimeError("create_app needs config.redis_url; `helseprat serve` starts Redis")
+    if clock is None and config.test_clock_file is not None:
+        clock = FileClock(config.test_clock_file)  # HELSEPRAT_ENV=test only
     clock = clock or SystemClock()
+    sweep_every = sweep_interval(config.test_clock_file is not None)
     redis_url = config.redis_url
+    use_lean_deflate()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -40,12 +47,23 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
                      actions=Actions(config, store, clock), accounts=Accounts(config, redis, clock),
                      hub=hub, clock=clock, teamkeys=TeamKeys(redis))
         app.state.runtime = rt
+        identity = None
+        if config.idporten is not None:  # identity bridge (issue 6)
+            from identity_bridge.web import IdentityWeb
+
+            identity = IdentityWeb(config, config.idporten, redis, clock)
+        app.state.identity = identity
         await hub.start()
+        sweeper = Sweeper(rt.actions, sweep_every)  # inactivity auto-close (issue 5)
+        sweeper.start()
         try:
             yield
         finally:
+            await sweeper.stop()
             await rt.drain()
             await hub.stop()
+            if identity is not None:
+                await identity.aclose()
             await redis.aclose()
 
     routes = [
@@ -62,8 +80,18 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         Route("/api/team/{service}", api.team),
         Route("/api/nurse/keys", api.nurse_keys),
         Route("/api/nurse/device", api.register_device, methods=["POST"]),
+        Route("/lead", lead.overview_page),
+        Route("/lead/overview.csv", lead.overview_csv),
+        Route("/lead/audit", lead.audit_page),
+        Route("/lead/canned", lead.canned_page, methods=["GET"]),
+        Route("/lead/canned", lead.canned_post, methods=["POST"]),
+        Route("/api/lead/overview", lead.overview_api),
+        Route("/api/lead/audit", lead.audit_api),
+        Route("/api/nurse/canned", lead.canned_api),
+        Route("/api/nurse/queue/{service}", lead.queue_api),
         WebSocketRoute("/ws/youth", ws.youth_ws),
         WebSocketRoute("/ws/nurse", ws.nurse_ws),
+        *_identity_routes(config),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     middleware = [
@@ -72,6 +100,15 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         Middleware(StaticGzipMiddleware),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def _identity_routes(config: Config) -> list[Route]:
+    """The identity bridge's pages and API, only when ``[idporten]`` is configured."""
+    if config.idporten is None:
+        return []
+    from identity_bridge.web.routes import routes
+
+    return routes()
 
 
 def _app_from_environment() -> Starlette:

@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from chat.errors import ConfigError
+from identity_bridge.oidc.config import RelyingPartyConfig
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -91,6 +92,12 @@ class Service:
     members: tuple[str, ...]
     outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
     max_chats_per_nurse: int = 4
+    # Live dashboard (issue 5): alert again while a chat waits longer than this; auto-close an
+    # active chat after this long without messages, warning the youth this long before.
+    target_wait_seconds: int = 120
+    inactivity_close_minutes: int = 60
+    inactivity_warning_minutes: int = 10
+    audit_retention_days: int = 365
 
     @property
     def retention_seconds(self) -> int:
@@ -135,6 +142,12 @@ class Config:
     secure_cookies: bool
     limits: Limits = field(default_factory=Limits)
     quick_exit_url: str = "https://www.yr.no/"
+    # Test only (HELSEPRAT_ENV=test): a file holding seconds to add to the wall clock, so a
+    # browser test can move a real web process's time forward (auto-close) without sleeping.
+    test_clock_file: Path | None = None
+    # ID-porten relying party (identity bridge); None: no login, the upgrade button is hidden.
+    idporten: RelyingPartyConfig | None = None
+    person_key: bytes = field(default=b"", repr=False)  # seals person identifiers at rest
 
     def service(self, service_id: str) -> Service | None:
         return self.services.get(service_id)
@@ -235,8 +248,27 @@ def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality],
             members=tuple(str(x) for x in s.get("members", [])),
             outcomes=outcomes,
             max_chats_per_nurse=int(s.get("max_chats_per_nurse", 4)),
+            **_dashboard_fields(s, where),
         )
     return municipalities, services
+
+
+def _dashboard_fields(s: Mapping[str, object], where: str) -> dict[str, int]:
+    """The optional dashboard settings of a service, checked (issue 5)."""
+    out: dict[str, int] = {}
+    bounds = {"target_wait_seconds": (120, 1, 86_400),
+              "inactivity_close_minutes": (60, 1, 7 * 24 * 60),
+              "inactivity_warning_minutes": (10, 0, 7 * 24 * 60),
+              "audit_retention_days": (365, 1, 3650)}
+    for name, (default, lo, hi) in bounds.items():
+        raw = s.get(name, default)
+        if not isinstance(raw, int) or isinstance(raw, bool) or not lo <= raw <= hi:
+            raise ConfigError(f"{where}.{name} must be a whole number between {lo} and {hi}")
+        out[name] = raw
+    if out["inactivity_warning_minutes"] >= out["inactivity_close_minutes"]:
+        raise ConfigError(f"{where}.inactivity_warning_minutes must be less than "
+                          "inactivity_close_minutes")
+    return out
 
 
 def parse_limits(raw: object) -> Limits:
@@ -283,6 +315,10 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if environment not in ("dev", "test", "prod"):
         raise ConfigError("HELSEPRAT_ENV must be dev, test or prod")
     public_url = env.get("HELSEPRAT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    from identity_bridge.web.config import parse_idporten, read_person_key
+
+    idporten = parse_idporten(data.get("idporten"), env, public_url=public_url,
+                              environment=environment)
     return Config(
         environment=environment,
         redis_url=env.get("REDIS_URL") or None,
@@ -298,4 +334,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         secure_cookies=public_url.startswith("https://"),
         limits=parse_limits(data.get("limits")),
         quick_exit_url=env.get("HELSEPRAT_QUICK_EXIT_URL", "https://www.yr.no/"),
+        test_clock_file=(Path(env["HELSEPRAT_TEST_CLOCK_FILE"])
+                         if environment == "test" and env.get("HELSEPRAT_TEST_CLOCK_FILE")
+                         else None),
+        idporten=idporten,
+        person_key=read_person_key(secrets_dir) if idporten is not None else b"",
     )

@@ -70,6 +70,9 @@ def ensure_demo_files(data_dir: Path) -> None:
         services.write_text(DEMO_SERVICES, encoding="utf-8")
     for name in ("token_key", "session_key"):
         write_secret(data_dir / "secrets" / name)
+    from identity_bridge.web.config import write_person_key
+
+    write_person_key(data_dir / "secrets" / "person_key")  # only read when [idporten] is set
 
 
 async def ensure_demo_teams(

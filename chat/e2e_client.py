@@ -81,6 +81,15 @@ class YouthCrypto:
         self.session, opened = crypto.open_message(self.session, body)
         return opened.plaintext.decode()
 
+    def learn_team(self, team: TeamView) -> None:
+        """A newer, root-verified team statement: accept messages under its epoch too."""
+        if team.root != self.team.root:
+            raise crypto.KeyMismatch("team root changed")
+        self.team = team
+        if self.session is not None:
+            self.session = crypto.with_epoch(self.session, team.statement.epoch)
+            self.session = crypto.with_senders(self.session, team.member_sign_keys())
+
     def safety_code(self) -> str:
         return crypto.safety_code(self.team.root, self.me.public_key)
 
@@ -118,8 +127,20 @@ class NurseCrypto:
         bundle = crypto.decode_key_bundle(crypto.b64decode(key_bundle))
         opened = crypto.open_key_bundle_with(bundle, self.team_keys[service])
         senders = [opened.youth_sign_public_key, *self.teams[service].member_sign_keys()]
-        self.sessions[conversation] = crypto.new_session(
+        session = crypto.new_session(
             conversation, opened.ck, opened.epoch, senders, self.device.sign)
+        # A re-sealed conversation keeps its key: the youth may still write under the epoch it
+        # started in, so every earlier epoch of this conversation key is accepted.
+        for epoch in range(1, opened.epoch):
+            session = crypto.with_epoch(session, epoch)
+        self.sessions[conversation] = session
+
+    def reseal(self, service: str, key_bundle: str) -> tuple[str, int]:
+        """Re-seal a conversation key from the epoch it was sealed to, to the current one."""
+        bundle = crypto.decode_key_bundle(crypto.b64decode(key_bundle))
+        current = self.teams[service].statement
+        new = crypto.reseal_key_bundle(bundle, self.team_keys[service][bundle.epoch], current)
+        return crypto.b64encode(crypto.encode_key_bundle(new)), current.epoch
 
     def seal(self, conversation: str, text: str) -> str:
         s, body = crypto.seal_message(self.sessions[conversation], text.encode())

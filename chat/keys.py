@@ -69,3 +69,51 @@ def session(tag: str) -> str:
 
 def rate(kind: str, client_key: str, window: int) -> str:
     return f"rl:{kind}:{client_key}:{window}"
+
+
+# -- the nurse dashboard (issue 5) ---------------------------------------------------------------
+def notes(cid: str) -> str:
+    """Nurse-only internal notes of a conversation (sealed envelopes); never read by a feed."""
+    return f"c:{{{cid}}}:n"
+
+
+def active(service: str) -> str:
+    """Active conversations of a service (score: claim time), for the inactivity sweep."""
+    return f"act:{{{service}}}"
+
+
+def flags(service: str) -> str:
+    """Risk flags of a service's open conversations: conversation -> kind."""
+    return f"fl:{{{service}}}"
+
+
+def on_duty(service: str) -> str:
+    """Nurses with a dashboard connected: "<username> <connection>" scored by expiry time."""
+    return f"duty:{{{service}}}"
+
+
+def canned(service: str) -> str:
+    return f"cr:{{{service}}}"
+
+
+def audit(service: str) -> str:
+    return f"au:{{{service}}}"
+
+
+def day_stats(service: str, day: str) -> str:
+    """Per service and local day: counters (metadata only)."""
+    return f"st:{{{service}}}:{day}"
+
+
+def day_samples(service: str, day: str, kind: str) -> str:
+    """Per service and local day: seconds samples ("claim" = time to claim, "dur" = duration)."""
+    return f"st:{{{service}}}:{day}:{kind}"
+
+
+def sweep_lock() -> str:
+    return "lock:inactivity-sweep"
+
+
+def nurse_inbox(username: str) -> str:
+    """Conversations handed to this nurse by a colleague, not yet shown on her dashboard."""
+    return f"nurse:{{{username}}}:in"

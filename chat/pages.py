@@ -88,7 +88,8 @@ async def service_page(request: Request) -> Response:
     (waiting,) = await _waiting_counts(rt, [service])
     return render(request, "service.html", s=service_status(rt, service, waiting),
                   crisis=crisis_numbers(rt, service.municipality),
-                  quick_exit_url=rt.config.quick_exit_url)
+                  quick_exit_url=rt.config.quick_exit_url,
+                  idporten=rt.config.idporten is not None)
 
 
 async def favicon(request: Request) -> Response:

@@ -12,7 +12,8 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import frames_nurse
-from chat.actions import Conversation, Nurse
+from chat.actions import Conversation, Nurse, verified_fields
+from chat.dashboard.endpoint import NurseDashboard
 from chat.errors import ClientError, InvalidState, NotAuthorized, ShuttingDown
 from chat.feed import Feed
 from chat.outbox import Outbox
@@ -21,6 +22,7 @@ from chat.protocol import frames
 from chat.protocol.core import Connection, Rejected, Role
 from chat.runtime import Runtime
 from chat.store import QueueView
+from identity_bridge.web import sockets as identity_ws
 
 log = logging.getLogger("helseprat.ws")
 
@@ -131,6 +133,9 @@ class YouthEndpoint(Endpoint):
             case c.Resume():
                 conv = await a.authenticate(cmd.conversation, cmd.token)
                 await self._attach(conv, cmd.after)
+            case c.ResumeSession():  # identity bridge: a logged-in youth's thread
+                await self._attach(await identity_ws.resume_session(self.rt, self.ws, cmd),
+                                   cmd.after)
             case c.ResumeWithCode():
                 conv, token, backup = await a.resume_with_code(cmd.handle, cmd.auth,
                                                                self.client_key)
@@ -170,7 +175,8 @@ class YouthEndpoint(Endpoint):
                 fields["token"] = token
                 fields["backup"] = backup
             self.outbox.put(frames.frame("resumed", **fields))
-        self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state))
+        self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state,
+                                     **verified_fields(conv)))
         await self.feed.catch_up()
         if conv.state == "waiting":
             self._watching = conv.service
@@ -210,16 +216,19 @@ class NurseEndpoint(Endpoint):
         super().__init__(rt, ws)
         self.nurse = nurse
         self.feeds: dict[str, Feed] = {}
+        self.dash = NurseDashboard(self)
 
     async def on_open(self) -> None:
         open_ids = await self.rt.actions.open_conversations(self.nurse)
         self.outbox.put(frames_nurse.hello(self.rt.config, self.nurse, open_ids))
         for service in sorted(self.nurse.services):
             await self.rt.hub.watch(service, self)
+        await self.dash.opened()
 
     def queue_changed(self, view: QueueView) -> None:
         self.outbox.put(frames.frame("queue_snapshot", service=view.service,
                                      items=list(view.items)))
+        self.dash.queue_changed(view.service)
 
     async def _open(self, conv: Conversation, after: int) -> None:
         feed = self.feeds.get(conv.id)
@@ -229,8 +238,12 @@ class NurseEndpoint(Endpoint):
             await self.rt.hub.subscribe(conv.id, feed)
         self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state,
                                      service=conv.service, key_bundle=conv.key_bundle,
-                                     epoch=conv.epoch, nurse=conv.nurse))
+                                     epoch=conv.epoch, nurse=conv.nurse,
+                                     **verified_fields(conv), **self.dash.state_extra(conv)))
         await feed.catch_up()
+        await self.dash.send_notes(conv)
+        for device_frame in await identity_ws.device_frames(self.rt, conv.id):
+            self.outbox.put(device_frame)
         self.outbox.put(frames.frame("history_end", conversation=conv.id, last_seq=feed.last))
 
     async def dispatch(self, cmd: Any) -> None:
@@ -259,12 +272,23 @@ class NurseEndpoint(Endpoint):
                 await a.close(self.nurse, cmd.conversation, cmd.outcome)
             case c.Release():
                 await a.release(self.nurse, cmd.conversation)
+            case c.Reseal():  # identity bridge: CK re-sealed to a youth's new device
+                self.outbox.put(await identity_ws.handle_reseal(self.rt, self.nurse, cmd))
+            case c.Rekey():
+                await a.rekey(self.nurse, cmd.conversation, cmd.key_bundle, cmd.epoch)
+                self.outbox.put(frames.frame("rekeyed", conversation=cmd.conversation,
+                                             epoch=cmd.epoch))
+            case c.Transfer() | c.Flag() | c.QueueRequest() | c.OverviewRequest() \
+                    | c.AuditRequest():
+                await self.dash.dispatch(cmd)
             case c.Ping():
+                await self.dash.ping()
                 self.outbox.put(frames.frame("pong"))
             case _:
                 raise InvalidState()
 
     async def on_close(self) -> None:
+        await self.dash.closed()
         for cid, feed in self.feeds.items():
             await self.rt.hub.unsubscribe(cid, feed)
             await feed.stop()

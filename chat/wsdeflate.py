@@ -23,4 +23,4 @@ class LeanPerMessageDeflate(PerMessageDeflate):
 def use_lean_deflate() -> None:
     from hypercorn.protocol import ws_stream
 
-    ws_stream.PerMessageDeflate = LeanPerMessageDeflate  # type: ignore[misc]
+    setattr(ws_stream, "PerMessageDeflate", LeanPerMessageDeflate)  # noqa: B010 - a module global

@@ -5,7 +5,8 @@ import * as esbuild from "esbuild";
 import { sodiumEsmFix } from "./js/e2e/esbuild-plugin.mjs";
 
 await esbuild.build({
-  entryPoints: ["static/js/youth.js", "static/js/nurse.js", "static/js/index.js", "static/js/login.js"],
+  entryPoints: ["static/js/youth.js", "static/js/nurse.js", "static/js/index.js", "static/js/login.js",
+                "static/js/identity.js"],
   bundle: true,
   splitting: true,
   format: "esm",

@@ -84,6 +84,77 @@ class Release:
     conversation: str
 
 
+@dataclass(frozen=True)
+class Rekey:
+    """A nurse's client re-sealed the conversation key to the team's new epoch."""
+
+    conversation: str
+    key_bundle: str
+    epoch: int
+
+
+# -- the nurse dashboard (issue 5) -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Transfer:
+    """Hand an active conversation to a colleague or another service's queue.
+
+    ``key_bundle``/``epoch``: the conversation key re-sealed by the sender's browser to the
+    receiving team ("" / 0 when the team is the same). ``note``: an internal note sealed with
+    the conversation key, kept in a nurse-only stream.
+    """
+
+    conversation: str
+    to_service: str
+    to_nurse: str
+    key_bundle: str
+    epoch: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    conversation: str
+    kind: str  # "concern" | "acute" | "none"
+
+
+@dataclass(frozen=True)
+class QueueRequest:
+    service: str
+
+
+@dataclass(frozen=True)
+class OverviewRequest:
+    service: str
+    day: str  # "" = today
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    service: str
+
+
+DashboardCommand = Transfer | Flag | QueueRequest | OverviewRequest | AuditRequest
+
+@dataclass(frozen=True)
+class ResumeSession:
+    """A logged-in youth (identity bridge) reattaches by session cookie, not by token."""
+
+    conversation: str
+    after: int
+
+
+@dataclass(frozen=True)
+class Reseal:
+    """A team member's browser sealed CK to a logged-in youth's new device."""
+
+    conversation: str
+    device: str
+    sealed_ck: str
+    key_bundle: str
+
+
 Command = (
-    Start | Resume | ResumeWithCode | Send | Typing | End | Ping | Claim | Open | Close | Release
+    Start | Resume | ResumeWithCode | Send | Typing | End | Ping | Claim | Open | Close | Release | Rekey
+    | DashboardCommand
+    | ResumeSession | Reseal
 )

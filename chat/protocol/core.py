@@ -106,6 +106,7 @@ _YOUTH_ALLOWED: dict[str, frozenset[ConnState]] = {
     "start": frozenset({ConnState.NEW}),
     "resume": frozenset({ConnState.NEW}),
     "resume_code": frozenset({ConnState.NEW}),
+    "resume_session": frozenset({ConnState.NEW}),
     "send": frozenset({ConnState.BOUND}),
     "typing": frozenset({ConnState.BOUND}),
     "end": frozenset({ConnState.BOUND}),
@@ -199,6 +200,8 @@ class Connection:
                     return c.Resume(o["conversation"], o["token"], after)
                 case "resume_code":
                     return c.ResumeWithCode(o["handle"], o["auth"], after)
+                case "resume_session":
+                    return c.ResumeSession(o["conversation"], after)
                 case "send":
                     return c.Send(bound, o["cmid"], o["body"])
                 case "typing":
@@ -220,5 +223,22 @@ class Connection:
                 return c.Close(o["conversation"], o["outcome"])
             case "release":
                 return c.Release(o["conversation"])
+            case "rekey":
+                return c.Rekey(o["conversation"], o["key_bundle"], int(o["epoch"]))
+            case "reseal":
+                return c.Reseal(o["conversation"], o["device"], o["sealed_ck"],
+                                o.get("key_bundle", ""))
+            case "transfer":
+                return c.Transfer(o["conversation"], o.get("to_service", ""),
+                                  o.get("to_nurse", ""), o.get("key_bundle", ""),
+                                  int(o.get("epoch", 0)), o.get("note", ""))
+            case "flag":
+                return c.Flag(o["conversation"], o["kind"])
+            case "queue":
+                return c.QueueRequest(o["service"])
+            case "overview":
+                return c.OverviewRequest(o["service"], o.get("day", ""))
+            case "audit":
+                return c.AuditRequest(o["service"])
             case _:
                 return c.Ping()

@@ -4,18 +4,28 @@ import { ReconnectingSocket, newCmid, fmt } from "./ws.js";
 import * as e2e from "./e2e/index.js";
 import { fetchTeam, memberSignKeys } from "./teamview.js";
 import { WORDS } from "./wordlist.gen.js";
+import * as idp from "./youth_identity.js";
 
 const app = document.getElementById("app");
 const t = (k) => app.dataset["t" + k[0].toUpperCase() + k.slice(1)] || k;
 const $ = (id) => document.getElementById(id);
 const KEY = "helseprat.conversation";
 const PINS = "helseprat.pins";
+const IDPORTEN = app.dataset.idporten === "1"; // identity bridge configured on this server
+const THREAD = new URLSearchParams(location.search).get("thread"); // from "Mine samtaler"
 
 // ---- quick exit: first, so it works even if anything below fails ----------------------------
+// Set once the youth leaves: nothing may be written to storage after it has been cleared
+// (a message arriving in the same moment would otherwise put the conversation back).
+let leaving = false;
+
 function quickExit() {
+  leaving = true;
+  try { if (socket) socket.stop(); } catch { /* ignore */ }
   let remember = false;
   try { remember = JSON.parse(localStorage.getItem(KEY) || "null")?.remember === true; } catch { /* */ }
   try { sessionStorage.clear(); } catch { /* ignore */ }
+  try { localStorage.removeItem(idp.DEVICE); } catch { /* ignore */ }
   if (!remember) { try { localStorage.removeItem(KEY); localStorage.removeItem(PINS); } catch { /* */ } }
   location.replace($("quick-exit").dataset.url);
 }
@@ -32,6 +42,7 @@ function loadSaved() {
 }
 let saved = loadSaved();
 function persist() {
+  if (leaving) return;
   const store = saved && saved.remember ? localStorage : sessionStorage;
   store.setItem(KEY, JSON.stringify(saved));
 }
@@ -47,7 +58,7 @@ function checkPin(service, root, remember) {
   const check = e2e.checkRootPin(pins[service] || null, root);
   if (check.status === "changed") return false;
   pins[service] = check.fingerprint;
-  store.setItem(PINS, JSON.stringify(pins));
+  if (!leaving) store.setItem(PINS, JSON.stringify(pins));
   return true;
 }
 
@@ -59,8 +70,9 @@ async function openSession() {
   team = await fetchTeam(saved.service);
   if (!checkPin(saved.service, team.root, saved.remember)) throw new Error("pin");
   const me = e2e.signKeypair(e2e.b64decode(saved.seed));
+  const youthKeys = (saved.youthKeys || []).map((k) => e2e.b64decode(k));
   session = e2e.newSession(saved.conversation, e2e.b64decode(saved.ck), saved.epoch,
-    [me.publicKey, ...memberSignKeys(team)], me);
+    [me.publicKey, ...youthKeys, ...memberSignKeys(team)], me);
   showSafety(me.publicKey);
 }
 
@@ -141,6 +153,10 @@ async function onFrame(f) {
       }
       pendingStart = null;
       showChat();
+      if (IDPORTEN) {
+        idp.registerYouthKey(saved, e2e.b64encode(e2e.signKeypair(e2e.b64decode(saved.seed)).publicKey));
+        showUpgrade();
+      }
       break;
     case "resumed":
       if (f.token && pendingCode) {
@@ -154,14 +170,35 @@ async function onFrame(f) {
       showChat();
       break;
     case "state":
+      if (f.verified) showVerified();
+      if (f.service && saved && session && f.service !== saved.service) {
+        // Transferred to another service: its team's nurses write from now on. Verify that
+        // team against its own root (pinned on first use) and accept its members and epoch.
+        const other = await fetchTeam(f.service);
+        if (checkPin(f.service, other.root, saved.remember)) {
+          session = e2e.withEpoch(e2e.withSenders(session, memberSignKeys(other)), other.statement.epoch);
+          saved.service = f.service;
+          persist();
+        } else {
+          setStatus(app.dataset.tPinChanged || t("error"));
+        }
+      }
       // "waiting": the queue frame with the real position follows within a moment.
       if (f.state === "active") setStatus(t("active"));
       if (f.state === "closed") {
+        if ($("upgrade-box")) $("upgrade-box").hidden = true;
         setStatus(t("closed"));
         $("composer").hidden = true;
         $("end").hidden = true;
       }
       break;
+    case "system": {
+      // A notice from the service itself (e.g. "this chat will close for inactivity"): no
+      // youth content, so it is plain text, in the page's language.
+      const lang = document.documentElement.lang || "nb";
+      addMessage("system", (f.text && (f.text[lang] || f.text.nb)) || "", "");
+      break;
+    }
     case "queue": {
       let text = fmt(t("waiting"), { pos: f.position, n: f.waiting });
       if (f.expected_wait_s) text += " " + fmt(t("wait"), { min: Math.ceil(f.expected_wait_s / 60) });
@@ -173,11 +210,14 @@ async function onFrame(f) {
       seen.add(f.seq);
       if (f.seq > saved.last) { saved.last = f.seq; persist(); }
       let opened = openBody(f.body);
-      if (!opened.ok && opened.code === "e2e_unknown_sender") {
-        // A nurse who joined the team after we started: refresh the member list once.
+      if (!opened.ok && (opened.code === "e2e_unknown_sender" || opened.code === "e2e_unknown_epoch")) {
+        // A nurse who joined the team after we started, or a new epoch after a rotation:
+        // refresh the (root-verified) team once and try again.
         const fresh = await fetchTeam(saved.service);
-        session = e2e.withSenders(session, memberSignKeys(fresh));
-        opened = openBody(f.body);
+        if (checkPin(saved.service, fresh.root, saved.remember)) {
+          session = e2e.withEpoch(e2e.withSenders(session, memberSignKeys(fresh)), fresh.statement.epoch);
+          opened = openBody(f.body);
+        }
       }
       if (f.from === "youth") {
         const p = pending.get(f.cmid);
@@ -195,6 +235,10 @@ async function onFrame(f) {
       if (p) { p.li.querySelector(".meta").textContent = t("sent"); pending.delete(f.cmid); }
       break;
     }
+    case "device_ready":
+      // Another device of the logged-in youth got CK: accept messages signed by it.
+      if (session && f.sign) session = e2e.withSenders(session, [e2e.b64decode(f.sign)]);
+      break;
     case "typing":
       if (f.from === "nurse") {
         $("typing").hidden = false;
@@ -204,7 +248,9 @@ async function onFrame(f) {
       break;
     case "error":
       if (f.code === "bad_token") {
+        const wasLinked = saved && saved.linked;
         forget();
+        if (wasLinked) { showLoginAgain(); break; }
         $("start-view").hidden = false; $("chat-view").hidden = true; $("start").disabled = false;
       }
       if (f.ref && pending.has(f.ref)) {
@@ -227,7 +273,8 @@ function connect() {
         // After a page load nothing is rendered yet: read the whole history (it also moves our
         // own message counter past what we sent before).
         const after = seen.size ? saved.last : 0;
-        socket.send({ type: "resume", conversation: saved.conversation, token: saved.token, after });
+        if (saved.linked) socket.send({ type: "resume_session", conversation: saved.conversation, after });
+        else socket.send({ type: "resume", conversation: saved.conversation, token: saved.token, after });
         for (const [cmid, p] of pending) socket.send({ type: "send", cmid, body: p.body });
       } else if (pendingCode) {
         socket.send({ type: "resume_code", handle: pendingCode.handle, auth: pendingCode.auth, after: 0 });
@@ -320,7 +367,72 @@ document.addEventListener("visibilitychange", () => {
   if (!document.hidden) document.title = document.title.replace(/^\(\d+\) /, "");
 });
 
-if (saved && saved.service === app.dataset.service && saved.ck) {
-  showChat();
-  openSession().then(connect, () => { forget(); $("start-view").hidden = false; $("chat-view").hidden = true; });
+// ---- identity bridge: upgrade to a logged-in thread, new devices, logout --------------------
+function showUpgrade() {
+  const box = $("upgrade-box");
+  if (box) box.hidden = !(IDPORTEN && saved && saved.token && !saved.linked);
 }
+
+function showVerified() {
+  if (!$("verified-box")) return;
+  $("verified-text").textContent = t("linked");
+  $("verified-box").hidden = false;
+  if ($("upgrade-box")) $("upgrade-box").hidden = true;
+}
+
+function showLoginAgain() {
+  $("start-view").hidden = true; $("chat-view").hidden = false;
+  $("composer").hidden = true; $("end").hidden = true;
+  setStatus(t("loginAgain"));
+}
+
+if ($("logout-form")) {
+  // Logging out forgets the conversation on this device: a shared phone keeps nothing.
+  $("logout-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    forget();
+    idp.logout(app.dataset.lang);
+  });
+}
+
+async function boot() {
+  const login = idp.takeLoginMarker();
+  if (IDPORTEN && login && login.kind === "upgrade" && saved && saved.token
+      && saved.conversation === login.conversation) {
+    // Back from ID-porten: prove this tab holds the conversation, then link it.
+    showChat();
+    setStatus(t("linking"));
+    try {
+      const me = e2e.signKeypair(e2e.b64decode(saved.seed));
+      await idp.confirmAndLink(login, saved, me);
+      saved = { ...saved, linked: true };
+      delete saved.token;
+      persist();
+      showVerified();
+    } catch {
+      setStatus(t("linkFailed"));
+    }
+  }
+  if (THREAD && !(saved && saved.conversation === THREAD && saved.ck)) {
+    // A logged-in youth opening a thread on a device that has no key for it yet.
+    $("start-view").hidden = true; $("chat-view").hidden = false;
+    $("composer").hidden = true;
+    setStatus(t("deviceWait"));
+    try {
+      const got = await idp.deviceKeyFor(THREAD);
+      saved = { conversation: THREAD, service: app.dataset.service, last: 0, remember: false,
+                ck: got.ck, seed: got.seed, epoch: got.epoch, linked: true, youthKeys: got.youthKeys };
+      persist();
+      $("composer").hidden = false;
+    } catch {
+      showLoginAgain();
+      return;
+    }
+  }
+  if (saved && saved.service === app.dataset.service && saved.ck) {
+    showChat();
+    if (saved.linked) showVerified(); else showUpgrade();
+    openSession().then(connect, () => { forget(); $("start-view").hidden = false; $("chat-view").hidden = true; });
+  }
+}
+boot();
