@@ -1,8 +1,8 @@
 """`make run`: the whole thing on one machine, with embedded defaults.
 
 Starts a private Redis under ./var (unless REDIS_URL is set), the local stand-ins for the
-national services (NHN's message service and HelseID's token endpoint; the ID-porten
-lookalike once the identity bridge is configured), the `epj` outbox worker, and the web server
+national services (NHN's message service and HelseID's token endpoint, and the ID-porten
+lookalike with this server registered as its client), the `epj` outbox worker, and the web server
 with the demo municipality, nurse and keys; prints where to go. Production never runs this: it
 runs the Procfile's processes against the real services.
 """
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -44,6 +45,38 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _start_idporten(data_dir: Path, base: str, env: dict[str, str]) -> Any:
+    """Start the lookalike with our client registered, and point the web server at it."""
+    import json
+
+    from joserfc.jwk import RSAKey
+
+    from devservices.idporten.process import IdPortenLookalike
+    from identity_bridge.web.config import CALLBACK_PATH, FRONTCHANNEL_PATH, LOGGED_OUT_PATH
+
+    work = data_dir / "idporten"
+    work.mkdir(parents=True, exist_ok=True)
+    key_file = work / "client-key.json"
+    if key_file.exists():
+        key = RSAKey.import_key(json.loads(key_file.read_text()))
+    else:
+        key = RSAKey.generate_key(2048, parameters={"kid": "helseprat-dev-1"})
+        key_file.write_text(json.dumps(key.as_dict(private=True)))
+        key_file.chmod(0o600)
+    idp = IdPortenLookalike(
+        client_id="helseprat-dev",
+        redirect_uris=[base + CALLBACK_PATH],
+        post_logout_redirect_uris=[base + LOGGED_OUT_PATH],
+        frontchannel_logout_uri=base + FRONTCHANNEL_PATH,
+        client_jwks={"keys": [key.as_dict(private=False)]},
+        work_dir=work,
+    )
+    idp.start()
+    env.update(HELSEPRAT_IDPORTEN_ISSUER=idp.issuer, HELSEPRAT_IDPORTEN_CLIENT_ID="helseprat-dev",
+               HELSEPRAT_IDPORTEN_KEY_FILE=str(key_file), HELSEPRAT_IDPORTEN_TEST="1")
+    return idp
 
 
 def main() -> int:
@@ -80,6 +113,10 @@ def main() -> int:
                                 "--config", str(epj_config)], env=env)
         cleanups.append(lambda: _stop(epj))
 
+        # The ID-porten lookalike, and the web server configured as its relying party.
+        idp = _start_idporten(data_dir, base, env)
+        cleanups.append(idp.stop)
+
         web = subprocess.Popen(
             [sys.executable, "-m", "chat.cli", "serve", "--demo", "--host", host,
              "--port", str(port)], env=env)
@@ -94,6 +131,7 @@ def main() -> int:
             f"  Nurse dashboard:  {base}/nurse\n"
             f"  Demo login:       {DEMO_NURSE} / {DEMO_PASSWORD}   (lead: {DEMO_LEAD}, same password)\n"
             f"  NHN lookalike:    {nhn.url}\n"
+            f"  ID-porten (test): {idp.issuer}  (synthetic test persons aged 13-19)\n"
             f"  Data and Redis:   {data_dir}\n"
             "  Stop with Ctrl-C.\n",
             flush=True,

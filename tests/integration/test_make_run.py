@@ -40,6 +40,9 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
         async with httpx.AsyncClient() as http:
             page = await http.get(youth_url)
             assert page.status_code == 200 and "helseprat" in page.text
+            # The identity bridge is configured against the local ID-porten lookalike.
+            consent = await http.get(youth_url + "logg-inn")
+            assert consent.status_code == 200
             assert (await http.get(youth_url + "readyz")).json() == {"status": "ready"}
         # The private Redis lives under the data folder, with AOF on.
         assert list((tmp_path / "var" / "redis" / "appendonlydir").glob("*.aof"))
