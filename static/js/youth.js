@@ -139,6 +139,37 @@ function addMessage(kind, text, meta) {
   return li;
 }
 
+/** A message the server refused (e.g. rate limited): say so, and offer to send it again with
+ * the same client message id, so it is stored once even if the first try did get through. */
+function markFailed(cmid) {
+  const p = pending.get(cmid);
+  if (!p) return;
+  const meta = p.li.querySelector(".meta");
+  meta.textContent = t("failed");
+  meta.classList.add("failed");
+  if (p.li.querySelector("button.retry")) return;
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.className = "retry";
+  retry.textContent = t("retry");
+  retry.addEventListener("click", () => {
+    meta.textContent = t("sending");
+    meta.classList.remove("failed");
+    retry.remove();
+    if (socket) socket.send({ type: "send", cmid, body: p.body });
+  });
+  p.li.append(retry);
+}
+
+/** Opt-in system notification while the tab is in the background. It never shows the
+ * message itself: the phone may be shared, and the lock screen is not private. */
+function notify() {
+  const box = $("notify");
+  if (!box || !box.checked || typeof Notification === "undefined") return;
+  if (Notification.permission !== "granted") return;
+  try { new Notification(t("notifyTitle"), { tag: "helseprat", silent: false }); } catch { /* */ }
+}
+
 function setStatus(text) { $("conv-status").textContent = text; }
 
 async function onFrame(f) {
@@ -226,7 +257,10 @@ async function onFrame(f) {
       } else {
         addMessage(opened.ok ? "them" : "them failed", opened.text, f.sender || t("nurse"));
         $("typing").hidden = true;
-        if (document.hidden) document.title = "(1) " + document.title.replace(/^\(\d+\) /, "");
+        if (document.hidden) {
+          document.title = "(1) " + document.title.replace(/^\(\d+\) /, "");
+          notify();
+        }
       }
       break;
     }
@@ -254,9 +288,7 @@ async function onFrame(f) {
         $("start-view").hidden = false; $("chat-view").hidden = true; $("start").disabled = false;
       }
       if (f.ref && pending.has(f.ref)) {
-        const p = pending.get(f.ref);
-        p.li.querySelector(".meta").textContent = t("failed");
-        p.li.querySelector(".meta").classList.add("failed");
+        markFailed(f.ref);
       } else {
         setStatus(t("error") + " (" + f.code + ")");
         if (pendingStart) { pendingStart = null; $("start").disabled = false; }
@@ -358,6 +390,14 @@ $("message").addEventListener("input", () => {
   const now = Date.now();
   if (socket && saved && now - lastTyping > 3000) { lastTyping = now; socket.send({ type: "typing" }); }
 });
+
+if ($("notify")) {
+  $("notify").addEventListener("change", () => {
+    if ($("notify").checked && typeof Notification !== "undefined" && Notification.permission === "default") {
+      Notification.requestPermission().then((perm) => { if (perm !== "granted") $("notify").checked = false; });
+    }
+  });
+}
 
 $("end").addEventListener("click", () => { if (socket) socket.send({ type: "end" }); });
 $("copy-code").addEventListener("click", () => {
