@@ -16,10 +16,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from chat.errors import ConfigError
 from identity_bridge.oidc.config import RelyingPartyConfig
+
+if TYPE_CHECKING:
+    from identity_bridge.web.config import EpjLink
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -148,12 +152,23 @@ class Config:
     # ID-porten relying party (identity bridge); None: no login, the upgrade button is hidden.
     idporten: RelyingPartyConfig | None = None
     person_key: bytes = field(default=b"", repr=False)  # seals person identifiers at rest
+    # Journal link (issue 7): gateway public key and which services have an EPJ receiver.
+    epj: EpjLink | None = None
 
     def service(self, service_id: str) -> Service | None:
         return self.services.get(service_id)
 
     def services_of(self, member: str) -> tuple[Service, ...]:
         return tuple(s for s in self.services.values() if member in s.members)
+
+
+def _clock_time(hour: int, minute: int, where: str, day: str) -> dt.time:
+    """HH:MM, where 24:00 means the end of the day (so 00:00-24:00 is open all day)."""
+    if (hour, minute) == (24, 0):
+        return dt.time.max
+    if hour > 23 or minute > 59:
+        raise ConfigError(f"{where}.hours.{day}: {hour:02}:{minute:02} is not a time of day")
+    return dt.time(hour, minute)
 
 
 def _parse_hours(raw: Mapping[str, object], where: str) -> OpeningHours:
@@ -166,8 +181,8 @@ def _parse_hours(raw: Mapping[str, object], where: str) -> OpeningHours:
         m = _HOURS.match(str(value))
         if not m:
             raise ConfigError(f"{where}.hours.{day}: expected HH:MM-HH:MM, got {value!r}")
-        a = dt.time(int(m[1]), int(m[2]))
-        b = dt.time(int(m[3]), int(m[4]))
+        a = _clock_time(int(m[1]), int(m[2]), where, day)
+        b = _clock_time(int(m[3]), int(m[4]), where, day)
         if b <= a:
             raise ConfigError(f"{where}.hours.{day}: closing time must be after opening time")
         weekly.append((a, b))
@@ -315,10 +330,11 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if environment not in ("dev", "test", "prod"):
         raise ConfigError("HELSEPRAT_ENV must be dev, test or prod")
     public_url = env.get("HELSEPRAT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    from identity_bridge.web.config import parse_idporten, read_person_key
+    from identity_bridge.web.config import parse_epj, parse_idporten, read_person_key
 
     idporten = parse_idporten(data.get("idporten"), env, public_url=public_url,
                               environment=environment)
+    epj = parse_epj(data.get("epj"), env, base=services_file.parent, idporten=idporten)
     return Config(
         environment=environment,
         redis_url=env.get("REDIS_URL") or None,
@@ -339,4 +355,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
                          else None),
         idporten=idporten,
         person_key=read_person_key(secrets_dir) if idporten is not None else b"",
+        epj=epj,
     )

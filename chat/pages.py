@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 from pathlib import Path
@@ -44,6 +45,10 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     return HTMLResponse(html, status_code=status)
 
 
+def _hhmm(t: dt.time) -> str:
+    return "24:00" if t == dt.time.max else f"{t:%H:%M}"
+
+
 def service_status(rt: Runtime, service: Service, waiting: int) -> dict[str, Any]:
     now = service.local_now(rt.clock.now())
     today = service.hours.today(now)
@@ -52,7 +57,7 @@ def service_status(rt: Runtime, service: Service, waiting: int) -> dict[str, Any
         "service": service,
         "municipality": rt.config.municipalities[service.municipality],
         "open": service.hours.is_open(now),
-        "today": f"{today[0]:%H:%M}–{today[1]:%H:%M}" if today else None,
+        "today": f"{_hhmm(today[0])}–{_hhmm(today[1])}" if today else None,
         "next_opening": nxt,
         "waiting": waiting,
     }

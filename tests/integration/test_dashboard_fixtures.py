@@ -16,13 +16,13 @@ from tests.servers import FAST_LIMITS, write_test_config
 
 _OPEN_ALWAYS = """
 [service.hours]
-mon = "00:00-23:59"
-tue = "00:00-23:59"
-wed = "00:00-23:59"
-thu = "00:00-23:59"
-fri = "00:00-23:59"
-sat = "00:00-23:59"
-sun = "00:00-23:59"
+mon = "00:00-24:00"
+tue = "00:00-24:00"
+wed = "00:00-24:00"
+thu = "00:00-24:00"
+fri = "00:00-24:00"
+sat = "00:00-24:00"
+sun = "00:00-24:00"
 """
 
 ESCALATION = ("Ved akutt fare: ring 113. Barnevernvakten: 116 111. "

@@ -37,6 +37,19 @@ def test_opening_hours_and_holidays() -> None:
     assert nxt == dt.datetime(2026, 12, 28, 14, 0, tzinfo=OSLO)  # Monday after Christmas
 
 
+def test_open_all_day_means_until_midnight() -> None:
+    """00:00-24:00 has no closed minute before midnight (23:59 as the end used to have one)."""
+    toml = ('[[municipality]]\nid="m"\n[[service]]\nid="s"\nmunicipality="m"\n'
+            '[service.hours]\nwed="00:00-24:00"')
+    _, services = parse_services(tomllib.loads(toml))
+    hours = services["s"].hours
+    assert hours.is_open(dt.datetime(2026, 11, 25, 23, 59, 30, tzinfo=OSLO))
+    assert hours.is_open(dt.datetime(2026, 11, 25, 0, 0, tzinfo=OSLO))
+    assert not hours.is_open(dt.datetime(2026, 11, 26, 0, 0, 30, tzinfo=OSLO))  # Thursday
+    with pytest.raises(ConfigError, match="not a time of day"):
+        parse_services(tomllib.loads(toml.replace("24:00", "24:30")))
+
+
 @pytest.mark.parametrize(
     ("snippet", "message"),
     [
