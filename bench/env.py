@@ -55,13 +55,7 @@ members = ["{NURSE}"]
 max_chats_per_nurse = 1000000
 
 [service.hours]
-mon = "00:00-24:00"
-tue = "00:00-24:00"
-wed = "00:00-24:00"
-thu = "00:00-24:00"
-fri = "00:00-24:00"
-sat = "00:00-24:00"
-sun = "00:00-24:00"
+daily = "00:00-24:00"
 holidays = []
 """
 

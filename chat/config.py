@@ -173,8 +173,9 @@ def _clock_time(hour: int, minute: int, where: str, day: str) -> dt.time:
 
 def _parse_hours(raw: Mapping[str, object], where: str) -> OpeningHours:
     weekly: list[tuple[dt.time, dt.time] | None] = []
+    daily = raw.get("daily")  # the same hours every day, unless a weekday says otherwise
     for day in WEEKDAYS:
-        value = raw.get(day)
+        value = raw.get(day, daily)
         if value in (None, "", "closed"):
             weekly.append(None)
             continue

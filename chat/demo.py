@@ -29,13 +29,7 @@ members = ["demo.nurse", "demo.lead"]
 max_chats_per_nurse = 4
 
 [service.hours]
-mon = "00:00-24:00"
-tue = "00:00-24:00"
-wed = "00:00-24:00"
-thu = "00:00-24:00"
-fri = "00:00-24:00"
-sat = "00:00-24:00"
-sun = "00:00-24:00"
+daily = "00:00-24:00"
 holidays = []
 
 [[service]]

@@ -24,6 +24,20 @@ def free_port() -> int:
         return port
 
 
+def stop_process(proc: subprocess.Popen[bytes], hard: bool = False, timeout: float = 10) -> None:
+    """SIGTERM (or SIGKILL when ``hard``), wait, and kill if it does not go in time."""
+    if proc.poll() is None:
+        if hard:
+            proc.kill()
+        else:
+            proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @dataclass
 class RedisProcess:
     """One redis-server with AOF on (appendfsync everysec), bound to loopback only."""
@@ -78,16 +92,7 @@ class RedisProcess:
     def stop(self, hard: bool = False) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            if hard:
-                self.proc.kill()
-            else:
-                self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, hard)
         self.proc = None
 
     def restart(self) -> None:

@@ -45,13 +45,7 @@ retention_days = 14
 members = ["other.nurse"]
 
 [service.hours]
-mon = "00:00-24:00"
-tue = "00:00-24:00"
-wed = "00:00-24:00"
-thu = "00:00-24:00"
-fri = "00:00-24:00"
-sat = "00:00-24:00"
-sun = "00:00-24:00"
+daily = "00:00-24:00"
 """
 
 

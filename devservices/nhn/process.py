@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from chat.redis_proc import free_port, spawn_env
+from chat.redis_proc import free_port, spawn_env, stop_process
 
 
 @dataclass
@@ -66,16 +66,7 @@ class NhnProcess:
     def stop(self, hard: bool = False) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            if hard:
-                self.proc.kill()
-            else:
-                self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, hard)
         self.proc = None
         # Wait until the port is free again so a restart on it cannot race the old socket.
         deadline = time.monotonic() + 5

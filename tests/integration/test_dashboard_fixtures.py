@@ -16,13 +16,7 @@ from tests.servers import FAST_LIMITS, write_test_config
 
 _OPEN_ALWAYS = """
 [service.hours]
-mon = "00:00-24:00"
-tue = "00:00-24:00"
-wed = "00:00-24:00"
-thu = "00:00-24:00"
-fri = "00:00-24:00"
-sat = "00:00-24:00"
-sun = "00:00-24:00"
+daily = "00:00-24:00"
 """
 
 ESCALATION = ("Ved akutt fare: ring 113. Barnevernvakten: 116 111. "

@@ -50,6 +50,16 @@ def test_open_all_day_means_until_midnight() -> None:
         parse_services(tomllib.loads(toml.replace("24:00", "24:30")))
 
 
+def test_daily_hours_with_a_weekday_exception() -> None:
+    toml = ('[[municipality]]\nid="m"\n[[service]]\nid="s"\nmunicipality="m"\n'
+            '[service.hours]\ndaily="08:00-16:00"\nsat="closed"\nfri="08:00-12:00"')
+    hours = parse_services(tomllib.loads(toml))[1]["s"].hours
+    assert hours.is_open(dt.datetime(2026, 11, 25, 15, 0, tzinfo=OSLO))  # Wednesday
+    assert hours.is_open(dt.datetime(2026, 11, 29, 15, 0, tzinfo=OSLO))  # Sunday: daily
+    assert not hours.is_open(dt.datetime(2026, 11, 28, 10, 0, tzinfo=OSLO))  # Saturday
+    assert not hours.is_open(dt.datetime(2026, 11, 27, 13, 0, tzinfo=OSLO))  # Friday afternoon
+
+
 @pytest.mark.parametrize(
     ("snippet", "message"),
     [
