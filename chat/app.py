@@ -54,6 +54,13 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
             identity = IdentityWeb(config, config.idporten, redis, clock)
         app.state.identity = identity
         await hub.start()
+        journal = None
+        if config.epj is not None:  # send to journal (issue 7)
+            from identity_bridge.web.journal import JournalLink
+
+            journal = JournalLink(rt, config.epj)
+            await journal.start()
+        app.state.journal = journal
         sweeper = Sweeper(rt.actions, sweep_every)  # inactivity auto-close (issue 5)
         sweeper.start()
         try:
@@ -61,6 +68,8 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         finally:
             await sweeper.stop()
             await rt.drain()
+            if journal is not None:
+                await journal.stop()
             await hub.stop()
             if identity is not None:
                 await identity.aclose()

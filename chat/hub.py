@@ -34,6 +34,14 @@ class Subscriber(Protocol):
     def resync(self) -> None: ...
 
 
+class ChannelListener(Protocol):
+    """A process-wide listener on one plain channel (e.g. the EPJ worker's status channel)."""
+
+    def message(self, data: str) -> None: ...
+
+    def resync(self) -> None: ...
+
+
 class QueueWatcher(Protocol):
     def queue_changed(self, view: QueueView) -> None: ...
 
@@ -57,6 +65,7 @@ class Hub:
         self._control = f"hub:{secrets.token_hex(8)}"
         self._subs: dict[str, set[Subscriber]] = {}
         self._watchers: dict[str, set[QueueWatcher]] = {}
+        self._listeners: dict[str, ChannelListener] = {}
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._connected_once = False
@@ -98,6 +107,15 @@ class Hub:
                 del self._subs[ch]
                 with contextlib.suppress(RedisError):
                     await self._pubsub.unsubscribe(ch)
+
+    # -- plain channels --------------------------------------------------------------------
+    async def listen(self, channel: str, listener: ChannelListener) -> None:
+        """Relay every message on ``channel`` to ``listener`` (one per channel and process),
+        over this hub's one pub/sub connection."""
+        async with self._lock:
+            if channel not in self._listeners:
+                await self._pubsub.subscribe(channel)
+            self._listeners[channel] = listener
 
     # -- service queues ----------------------------------------------------------------------
     async def watch(self, service: str, watcher: QueueWatcher) -> None:
@@ -155,6 +173,13 @@ class Hub:
             if kind != "message":
                 continue
             data: str = msg["data"]
+            listener = self._listeners.get(channel)
+            if listener is not None:
+                try:
+                    listener.message(data)
+                except Exception:
+                    log.exception("channel listener failed")
+                continue
             if channel.startswith("s:"):
                 self.mark_dirty(channel[3:-3])  # "s:{svc}:e"
                 continue
@@ -174,6 +199,8 @@ class Hub:
                 sub.resync()
         for service in self._watchers:
             self.mark_dirty(service)
+        for listener in self._listeners.values():
+            listener.resync()
 
     async def _queues(self) -> None:
         while True:

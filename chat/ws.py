@@ -23,6 +23,7 @@ from chat.protocol.core import Connection, Rejected, Role
 from chat.runtime import Runtime
 from chat.store import QueueView
 from identity_bridge.web import sockets as identity_ws
+from identity_bridge.web.journal import JournalUnavailable
 
 log = logging.getLogger("helseprat.ws")
 
@@ -217,6 +218,7 @@ class NurseEndpoint(Endpoint):
         self.nurse = nurse
         self.feeds: dict[str, Feed] = {}
         self.dash = NurseDashboard(self)
+        self.journal_watching: set[str] = set()  # conversations whose journal statuses we relay
 
     async def on_open(self) -> None:
         open_ids = await self.rt.actions.open_conversations(self.nurse)
@@ -244,6 +246,12 @@ class NurseEndpoint(Endpoint):
         await self.dash.send_notes(conv)
         for device_frame in await identity_ws.device_frames(self.rt, conv.id):
             self.outbox.put(device_frame)
+        journal = identity_ws.journal_link(self.ws)
+        if journal is not None:
+            journal.watch(conv.id, self)
+            self.journal_watching.add(conv.id)
+            for status_frame in await journal.frames_for(conv.id):
+                self.outbox.put(status_frame)
         self.outbox.put(frames.frame("history_end", conversation=conv.id, last_seq=feed.last))
 
     async def dispatch(self, cmd: Any) -> None:
@@ -274,6 +282,11 @@ class NurseEndpoint(Endpoint):
                 await a.release(self.nurse, cmd.conversation)
             case c.Reseal():  # identity bridge: CK re-sealed to a youth's new device
                 self.outbox.put(await identity_ws.handle_reseal(self.rt, self.nurse, cmd))
+            case c.Journal():  # issue 7: send to journal (identity_bridge/web/journal.py)
+                journal = identity_ws.journal_link(self.ws)
+                if journal is None:
+                    raise JournalUnavailable()
+                self.outbox.put(await journal.send(self.nurse, cmd))
             case c.Rekey():
                 await a.rekey(self.nurse, cmd.conversation, cmd.key_bundle, cmd.epoch)
                 self.outbox.put(frames.frame("rekeyed", conversation=cmd.conversation,
@@ -287,8 +300,15 @@ class NurseEndpoint(Endpoint):
             case _:
                 raise InvalidState()
 
+    def journal_status(self, frame: str) -> None:
+        self.outbox.put(frame)
+
     async def on_close(self) -> None:
         await self.dash.closed()
+        journal = identity_ws.journal_link(self.ws)
+        if journal is not None:
+            for cid in self.journal_watching:
+                journal.unwatch(cid, self)
         for cid, feed in self.feeds.items():
             await self.rt.hub.unsubscribe(cid, feed)
             await feed.stop()

@@ -109,6 +109,10 @@ def main() -> int:
         nhn, epj_config = dev_setup(data_dir, ("demo-skole", "demo-hfu"))
         cleanups.append(nhn.stop)
         env["EPJ_CONFIG"] = str(epj_config)
+        # The web side seals journal notes to the gateway key and learns the receivers from
+        # the worker's own config (one source of truth).
+        env["HELSEPRAT_EPJ_GATEWAY_PUB"] = str(epj_config.parent / "gateway.pub")
+        env["HELSEPRAT_EPJ_WORKER_CONFIG"] = str(epj_config)
         epj = subprocess.Popen([sys.executable, "-m", "identity_bridge.epj.worker",
                                 "--config", str(epj_config)], env=env)
         cleanups.append(lambda: _stop(epj))

@@ -17,7 +17,7 @@ from chat.clock import Clock
 from chat.config import Config
 
 ACTIONS = ("claim", "release", "transfer", "flag", "close", "auto_close", "export",
-           "canned_add", "canned_remove", "view_audit")
+           "canned_add", "canned_remove", "view_audit", "journal")
 
 
 @dataclass(frozen=True)

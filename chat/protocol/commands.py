@@ -153,8 +153,18 @@ class Reseal:
     key_bundle: str
 
 
+@dataclass(frozen=True)
+class Journal:
+    """Send to journal (issue 7): the nurse's browser sealed the note part to the EPJ gateway;
+    ``msg_id`` (a UUID the browser made, also inside the seal) is the MsgId end to end."""
+
+    conversation: str
+    msg_id: str
+    sealed_note: str
+
+
 Command = (
     Start | Resume | ResumeWithCode | Send | Typing | End | Ping | Claim | Open | Close | Release | Rekey
     | DashboardCommand
-    | ResumeSession | Reseal
+    | ResumeSession | Reseal | Journal
 )

@@ -234,6 +234,8 @@ class Connection:
                                   int(o.get("epoch", 0)), o.get("note", ""))
             case "flag":
                 return c.Flag(o["conversation"], o["kind"])
+            case "journal":
+                return c.Journal(o["conversation"], o["msg_id"], o["sealed_note"])
             case "queue":
                 return c.QueueRequest(o["service"])
             case "overview":

@@ -70,7 +70,9 @@ def _s(value: bytes | str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """One stream entry. ``sealed`` is base64 crypto_box_seal ciphertext."""
+    """One stream entry. ``sealed`` is base64 crypto_box_seal ciphertext; with
+    ``sealed_person`` it is the browser's note part and ``sealed_person`` the web process's
+    person part (sealed.py, version 2)."""
 
     msg_id: str
     conversation_id: str
@@ -79,6 +81,7 @@ class OutboxEntry:
     sealed: str = field(repr=False)
     ref_parent: str | None = None
     ref_conversation: str | None = None
+    sealed_person: str | None = field(default=None, repr=False)
 
     def to_fields(self) -> dict[str, str]:
         out = {
@@ -91,6 +94,8 @@ class OutboxEntry:
         if self.ref_parent and self.ref_conversation:
             out["ref_parent"] = self.ref_parent
             out["ref_conversation"] = self.ref_conversation
+        if self.sealed_person:
+            out["sealed_person"] = self.sealed_person
         return out
 
     @classmethod
@@ -105,6 +110,7 @@ class OutboxEntry:
                 sealed=fields["sealed"],
                 ref_parent=fields.get("ref_parent"),
                 ref_conversation=fields.get("ref_conversation"),
+                sealed_person=fields.get("sealed_person") or None,
             )
         except KeyError as missing:
             raise PayloadInvalid(f"outbox entry lacks {missing.args[0]}",

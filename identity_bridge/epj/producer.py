@@ -18,8 +18,12 @@ async def enqueue_note(
     service_id: str,
     nurse_id: str,
     msg_id: str | None = None,
+    sealed_person: str | None = None,
 ) -> str:
     """Queue one note; returns its MsgId (the idempotency key all the way to the EPJ).
+
+    ``sealed_person``: the person part of a version 2 note (see sealed.py), when ``sealed``
+    is the browser's note part.
 
     The thread hash gives ConversationRef: a later note in the same conversation refers to
     the previous MsgId (parent) and the first MsgId (conversation). Each step touches one key,
@@ -37,6 +41,7 @@ async def enqueue_note(
         sealed=sealed,
         ref_parent=_text(last),
         ref_conversation=_text(first),
+        sealed_person=sealed_person,
     )
     await redis.hsetnx(tkey, "first", msg_id)  # type: ignore[misc]
     await redis.hset(tkey, "last", msg_id)  # type: ignore[misc]

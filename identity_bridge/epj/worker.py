@@ -61,7 +61,7 @@ from .outbox import (
     receipt_change,
     status_key,
 )
-from .sealed import open_sealed
+from .sealed import open_sealed, open_split
 
 log = logging.getLogger("identity_bridge.epj.worker")
 
@@ -244,7 +244,11 @@ class OutboxWorker:
         receiver = self._config.receiver_for(entry.service_id)
         if receiver is None:
             raise EpjError("no EPJ receiver for the service", code="epj.config.unknown_service")
-        note = open_sealed(entry.sealed, self._gateway_key)
+        if entry.sealed_person:
+            note = open_split(entry.sealed, entry.sealed_person, self._gateway_key,
+                              msg_id=entry.msg_id, conversation=entry.conversation_id)
+        else:
+            note = open_sealed(entry.sealed, self._gateway_key)
         ref = None
         if entry.ref_parent and entry.ref_conversation:
             ref = ConversationRef(entry.ref_parent, entry.ref_conversation)

@@ -17,8 +17,10 @@ must hold ``person_key`` (32 bytes, hex or raw): it seals person identifiers at 
 
 from __future__ import annotations
 
+import base64
 import binascii
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chat.errors import ConfigError
@@ -129,3 +131,84 @@ def write_person_key(path: Path) -> None:
     path.parent.chmod(0o700)
     path.write_text(secrets.token_hex(32) + "\n")
     path.chmod(0o600)
+
+
+# -- the journal link (EPJ) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class EpjLink:
+    """The optional ``[epj]`` table: where the web process may send journal notes.
+
+    ```toml
+    [epj]
+    gateway_public_key_file = "/etc/helseprat/epj-gateway.pub"  # base64 X25519 (devsetup writes it)
+    worker_config = "/etc/helseprat/epj.toml"  # the worker's config; its [receivers] decide
+    # receivers = { skole-1 = 8000100 }        # or: service id -> receiver HER-id, here
+    ```
+    Environment: ``HELSEPRAT_EPJ_GATEWAY_PUB``, ``HELSEPRAT_EPJ_WORKER_CONFIG``. Relative
+    paths are relative to the services file. Needs ``[idporten]`` (only verified threads go
+    to the journal).
+    """
+
+    gateway_public_key: bytes = field(repr=False)
+    receivers: Mapping[str, int]
+
+    def enabled_for(self, service_id: str) -> bool:
+        return service_id in self.receivers
+
+
+def parse_epj(raw: object, env: Mapping[str, str], *, base: Path,
+              idporten: RelyingPartyConfig | None) -> EpjLink | None:
+    table: dict[str, object] = {}
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise ConfigError("[epj] must be a table")
+        unknown = set(raw) - {"gateway_public_key_file", "worker_config", "receivers"}
+        if unknown:
+            raise ConfigError(f"[epj].{sorted(unknown)[0]} is not a known setting")
+        table.update(raw)
+    if env.get("HELSEPRAT_EPJ_GATEWAY_PUB"):
+        table["gateway_public_key_file"] = env["HELSEPRAT_EPJ_GATEWAY_PUB"]
+    if env.get("HELSEPRAT_EPJ_WORKER_CONFIG"):
+        table["worker_config"] = env["HELSEPRAT_EPJ_WORKER_CONFIG"]
+    if not table:
+        return None
+    if idporten is None:
+        raise ConfigError("[epj] needs [idporten]: only ID-porten-verified threads go to the "
+                          "journal")
+    key_file = table.get("gateway_public_key_file")
+    if not isinstance(key_file, str) or not key_file:
+        raise ConfigError("[epj].gateway_public_key_file is required")
+    key = _read_gateway_public_key(base / key_file)
+    receivers: dict[str, int] = {}
+    worker_config = table.get("worker_config")
+    if isinstance(worker_config, str) and worker_config:
+        from identity_bridge.epj.config import load_config as load_worker_config
+        from identity_bridge.epj.errors import EpjError
+
+        try:
+            worker = load_worker_config(base / worker_config)
+        except EpjError as exc:
+            raise ConfigError(f"[epj].worker_config: {exc.message}") from None
+        receivers.update({sid: party.address_her_id for sid, party in worker.receivers.items()})
+    inline = table.get("receivers", {})
+    if not isinstance(inline, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in inline.values()):
+        raise ConfigError("[epj].receivers must map service ids to HER-ids (whole numbers)")
+    receivers.update({str(k): int(v) for k, v in inline.items()})
+    if not receivers:
+        raise ConfigError("[epj] needs worker_config or receivers")
+    return EpjLink(gateway_public_key=key, receivers=receivers)
+
+
+def _read_gateway_public_key(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(f"{path.name} must hold a base64 X25519 public key (32 bytes)")
+    return key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.websockets import WebSocket
 
 from chat.actions import Conversation, Nurse
@@ -12,10 +14,19 @@ from chat.runtime import Runtime
 
 from .service import SESSION_COOKIE, IdentityWeb, pending_device_frames, reseal
 
+if TYPE_CHECKING:
+    from .journal import JournalLink
+
 
 def _identity(ws: WebSocket) -> IdentityWeb | None:
     identity: IdentityWeb | None = getattr(ws.app.state, "identity", None)
     return identity
+
+
+def journal_link(ws: WebSocket) -> JournalLink | None:
+    """The send-to-journal link (issue 7), when ``[epj]`` is configured."""
+    journal: JournalLink | None = getattr(ws.app.state, "journal", None)
+    return journal
 
 
 async def resume_session(rt: Runtime, ws: WebSocket, cmd: c.ResumeSession) -> Conversation:

@@ -1,6 +1,7 @@
 // The nurse dashboard: unlock this device's keys, live queue across services (waiting times,
 // alerts), claim, chat (E2E), canned replies, risk flags, transfer (re-sealing the conversation
-// key to the receiving team), release and close.
+// key to the receiving team), release and close; "send to journal" for ID-porten-verified threads
+// (the note is sealed here, in the browser, to the journal gateway's key; docs/epj.md).
 import { ReconnectingSocket, newCmid } from "./ws.js";
 import * as e2e from "./e2e/index.js";
 import { fetchTeam, verifyTeam, memberSignKeys } from "./teamview.js";
@@ -17,6 +18,8 @@ const SOUND = "helseprat.nurse.sound";
 const convs = new Map(); // cid -> {state, service, messages: [], last, session, youthPk, ck, flag}
 let current = null;
 let services = []; // from hello: [{id, name, outcomes}]
+let journalCfg = null; // from hello: {services: [...], gateway_key} when the EPJ link is on
+let myName = "";
 const svcInfo = new Map(); // id -> {target_wait_s, escalation, members}
 let transferServices = [];
 const queues = new Map(); // service -> items
@@ -362,7 +365,7 @@ function select(cid) {
   $("chat-title").textContent = `${t("youth")} · ${cid.slice(0, 6)}` + (c.safety ? ` · ${c.safety}` : "");
   const ol = $("messages");
   ol.replaceChildren();
-  for (const m of c.messages) appendMessage(m);
+  c.messages.forEach((m, i) => appendMessage(m, c, i));
   const active = c.state === "active" && c.mine !== false;
   $("composer").hidden = !active;
   $("close-form").hidden = !active;
@@ -380,6 +383,7 @@ function select(cid) {
   fillSelect($("transfer-to"), targets);
   $("flag-kind").value = flagOf(cid) || "none";
   showEscalation(c);
+  renderJournal(c);
   renderMine();
   if (active) $("message").focus();
 }
@@ -391,10 +395,24 @@ function showEscalation(c) {
   $("escalation-text").textContent = info ? info.escalation : "";
 }
 
-function appendMessage(m) {
+function appendMessage(m, c, index) {
   const li = document.createElement("li");
   li.className = m.kind;
-  li.textContent = m.text;
+  if (m.ok && c && journalable(c)) {
+    // Pick this message for the journal note (only messages that opened and verified).
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.className = "pick";
+    box.dataset.index = String(index);
+    box.checked = c.picked.has(index);
+    box.setAttribute("aria-label", `${t("pick")}: ${m.who} ${fmtTime(m.ts)}`);
+    box.addEventListener("change", () => {
+      if (box.checked) c.picked.add(index); else c.picked.delete(index);
+      renderPicked(c);
+    });
+    li.append(box);
+  }
+  li.append(m.text);
   const meta = document.createElement("span");
   meta.className = "meta";
   meta.textContent = m.meta;
@@ -406,12 +424,77 @@ function appendMessage(m) {
 function addMessage(cid, m) {
   const c = conv(cid);
   c.messages.push(m);
-  if (cid === current) appendMessage(m);
+  if (cid === current) appendMessage(m, c, c.messages.length - 1);
 }
 
 function conv(cid) {
-  if (!convs.has(cid)) convs.set(cid, { state: "active", service: "", messages: [], last: 0, session: null });
+  if (!convs.has(cid)) {
+    convs.set(cid, { state: "active", service: "", messages: [], last: 0, session: null,
+                     picked: new Set(), journal: new Map() });
+  }
   return convs.get(cid);
+}
+
+// ---- send to journal ----------------------------------------------------------------------------
+const JOURNAL_RANK = { sending: -1, queued: 0, sent: 1, accepted: 2, rejected: 2, receipt_invalid: 2, dead: 2 };
+const JOURNAL_MAX_CHARS = 20000; // identity_bridge/epj/sealed.py MAX_TEXT_CHARS
+const pad = (n) => String(n).padStart(2, "0");
+function localDate(d) { return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`; }
+function fmtTime(ts) {
+  if (!ts) return "";
+  const d = new Date(ts * 1000);
+  return `${localDate(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function journalable(c) {
+  return Boolean(journalCfg && c.verified && journalCfg.services.includes(c.service) && c.mine !== false);
+}
+
+function renderPicked(c) {
+  $("journal-picked").textContent = `${t("picked")}: ${c.picked.size}`;
+}
+
+function renderJournal(c) {
+  const on = journalable(c);
+  $("journal").hidden = !on;
+  const ul = $("journal-log");
+  ul.replaceChildren();
+  if (!on && !c.journal.size) return;
+  renderPicked(c);
+  for (const [msgId, j] of c.journal) {
+    const li = document.createElement("li");
+    li.className = j.status;
+    li.dataset.msgId = msgId;
+    const key = "journal" + j.status.split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("");
+    li.textContent = `${t("journalNote")} ${fmtTime(j.at)}: ${t(key)}` + (j.text ? ` – ${j.text}` : "");
+    ul.append(li);
+  }
+}
+
+function onJournalStatus(f) {
+  const c = conv(f.conversation);
+  const known = c.journal.get(f.msg_id);
+  if (known && (JOURNAL_RANK[known.status] ?? -1) >= (JOURNAL_RANK[f.status] ?? -1)) return;
+  c.journal.set(f.msg_id, { status: f.status, text: f.text || "", at: f.at || (known && known.at) || 0 });
+  if (f.conversation === current) renderJournal(c);
+}
+
+function sealNote(cid, c, summary) {
+  const picked = [...c.picked].sort((a, b) => a - b).map((i) => c.messages[i]).filter((m) => m && m.ok);
+  // The record is written in Norwegian whatever language the dashboard shows.
+  const lines = picked.map((m) => `[${fmtTime(m.ts)}] ${m.who}: ${m.text}`);
+  const text = summary + (lines.length ? "\n\nUtdrag fra samtalen i helseprat:\n" + lines.join("\n") : "");
+  if (text.length > JOURNAL_MAX_CHARS) return null;
+  const words = myName.trim().split(/\s+/).filter(Boolean);
+  const family = words.length > 1 ? words.pop() : (words[0] || "-");
+  const msgId = crypto.randomUUID();
+  const note = JSON.stringify({
+    v: 2, kind: "note", msg_id: msgId, conversation: cid,
+    nurse: { given_name: words.join(" ") || family, family_name: family, hpr: null },
+    subject: "Samtale i helseprat", text, note_date: localDate(new Date()),
+  });
+  const sealed = e2e.sealJournalNote(note, e2e.b64decode(journalCfg.gateway_key));
+  return { msgId, sealed: e2e.b64encode(sealed) };
 }
 
 function status(text) { $("dash-status").textContent = text; }
@@ -437,6 +520,8 @@ async function handle(f) {
   switch (f.type) {
     case "hello":
       services = f.services;
+      journalCfg = f.journal || null;
+      myName = f.nurse || "";
       for (const cid of f.open) socket.send({ type: "open", conversation: cid, after: conv(cid).last });
       break;
     case "dashboard":
@@ -468,6 +553,7 @@ async function handle(f) {
       const prev = c.state;
       c.state = f.state;
       if (f.flag !== undefined) c.flag = f.flag;
+      if (f.verified) c.verified = f.verified;
       // Moved to a colleague or another service: the sender's "transferred" reply follows, and
       // the receiver's dashboard opens it on "assigned" (or it shows in the receiving queue).
       if (f.transferred) break;
@@ -486,8 +572,10 @@ async function handle(f) {
       c.last = f.seq;
       const opened = openText(c, f.body);
       const m = f.from === "nurse"
-        ? { kind: opened.ok ? "me" : "me failed", text: opened.text, meta: f.sender || t("you") }
-        : { kind: opened.ok ? "them" : "them failed", text: opened.text, meta: t("youth") };
+        ? { kind: opened.ok ? "me" : "me failed", text: opened.text, meta: f.sender || t("you"),
+            ok: opened.ok, ts: f.ts, who: f.sender || myName }
+        : { kind: opened.ok ? "them" : "them failed", text: opened.text, meta: t("youth"),
+            ok: opened.ok, ts: f.ts, who: "Ungdom" };
       addMessage(f.conversation, m);
       if (f.conversation === current) $("typing").hidden = true;
       break;
@@ -523,6 +611,9 @@ async function handle(f) {
       if (f.conversation === current) select(current);
       break;
     }
+    case "journal_status":
+      onJournalStatus(f);
+      break;
     case "device_pending": { // identity bridge: a logged-in youth's new device (reseal.js)
       const c = conv(f.conversation);
       const entry = teams.get(c.service);
@@ -536,9 +627,16 @@ async function handle(f) {
       break;
     }
     case "error":
+      if (f.ref && convs.has(f.ref)) { // a refused journal note: forget the one still "sending"
+        const c = convs.get(f.ref);
+        for (const [id, j] of c.journal) if (j.status === "sending") c.journal.delete(id);
+        if (f.ref === current) renderJournal(c);
+      }
       status(f.code === "already_claimed" ? t("taken")
         : f.code === "capacity_reached" ? t("capacity")
-        : f.code === "not_authorized" ? t("notAuthorized") : f.message);
+        : f.code === "not_authorized" ? t("notAuthorized")
+        : f.code === "journal_not_verified" ? t("journalNotVerified")
+        : f.code === "journal_unavailable" ? t("journalUnavailable") : f.message);
       break;
   }
 }
@@ -546,7 +644,8 @@ async function handle(f) {
 function clearChat() {
   $("chat-title").textContent = "";
   $("messages").replaceChildren();
-  for (const id of ["composer", "close-form", "tools", "escalation"]) $(id).hidden = true;
+  for (const id of ["composer", "close-form", "tools", "escalation", "journal"]) $(id).hidden = true;
+  $("journal-log").replaceChildren();
 }
 
 function connect() {
@@ -631,6 +730,28 @@ $("transfer-form").addEventListener("submit", async (e) => {
   }
   socket.send(frame);
   $("transfer-note").value = "";
+});
+$("journal-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const cid = current;
+  const c = cid && convs.get(cid);
+  if (!c || !journalable(c)) return;
+  const summary = $("journal-summary").value.trim();
+  if (!summary) { status(t("journalEmpty")); return; }
+  let made;
+  try {
+    made = sealNote(cid, c, summary);
+  } catch (err) {
+    status((err && err.code) || String(err));
+    return;
+  }
+  if (!made) { status(t("journalTooLong")); return; }
+  c.journal.set(made.msgId, { status: "sending", text: "", at: Math.floor(Date.now() / 1000) });
+  socket.send({ type: "journal", conversation: cid, msg_id: made.msgId, sealed_note: made.sealed });
+  $("journal-summary").value = "";
+  c.picked.clear();
+  for (const box of document.querySelectorAll("#messages .pick")) box.checked = false;
+  renderJournal(c);
 });
 $("close-form").addEventListener("submit", (e) => {
   e.preventDefault();
