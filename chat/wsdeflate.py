@@ -13,11 +13,21 @@ asks for it. It is applied once per process, by chat.app.
 from __future__ import annotations
 
 from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import FrameDecoder, FrameProtocol, Opcode, RsvBits
 
 
 class LeanPerMessageDeflate(PerMessageDeflate):
     def __init__(self) -> None:
         super().__init__(client_no_context_takeover=True, server_no_context_takeover=True)
+
+    def frame_outbound(
+        self, proto: FrameDecoder | FrameProtocol, opcode: Opcode, rsv: RsvBits, data: bytes,
+        fin: bool,
+    ) -> tuple[RsvBits, bytes]:
+        # Send uncompressed (RFC 7692 lets each message choose; RSV1 stays clear). What we send
+        # is mostly base64 ciphertext, which deflate barely shrinks, so compressing every frame
+        # cost CPU (and a fresh zlib stream per message without context takeover) for little.
+        return rsv, data
 
 
 def use_lean_deflate() -> None:
