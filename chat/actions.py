@@ -213,17 +213,22 @@ class Actions:
         return _conversation(cid, meta), token, meta.get("rb", "")
 
     async def send(
-        self, conv: Conversation, role: str, sender: str, cmid: str, body: str
+        self, conv: Conversation, role: str, sender: str, cmid: str, body: str,
+        writer: str = "",
     ) -> AppendResult:
+        """Append a message. ``writer`` is the nurse who must have the conversation (checked
+        atomically by the append script); empty for the youth's own connection."""
         service = self._service(conv.service)
         ts = int(self.clock.now())
         prefix, suffix = frames.deliver_template(conv.id, role, sender, cmid, body, ts)
         result = await self.store.append(conv.id, cmid, role, sender, body, ts,
-                                         service.retention_seconds, prefix, suffix)
+                                         service.retention_seconds, prefix, suffix, writer)
         if result == -1:
             raise BadToken()
         if result == -2:
             raise ConversationClosed()
+        if result == -3:
+            raise NotAuthorized("Claim the conversation before writing in it.")
         assert isinstance(result, AppendResult)
         return result
 

@@ -17,12 +17,16 @@ from redis.exceptions import NoScriptError
 from chat import keys
 
 # Append a message. KEYS: meta, log, dedup. ARGV: cmid, role, sender, body, ts, ttl, channel,
-# frame prefix, frame suffix. Returns {status, seq}: 1 new, 0 duplicate (seq of the original),
-# -1 no such conversation, -2 closed.
+# frame prefix, frame suffix, writer (a nurse who must have the conversation, or '').
+# Returns {status, seq}: 1 new, 0 duplicate (seq of the original), -1 no such conversation,
+# -2 closed, -3 the nurse does not have the conversation.
 _APPEND = """
 local st = redis.call('HGET', KEYS[1], 'st')
 if not st then return {-1, 0} end
 if st == 'closed' then return {-2, 0} end
+if ARGV[10] ~= '' and (st ~= 'active' or redis.call('HGET', KEYS[1], 'nurse') ~= ARGV[10]) then
+  return {-3, 0}
+end
 local prev = redis.call('HGET', KEYS[3], ARGV[1])
 if prev then return {0, tonumber(prev)} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -169,15 +173,17 @@ class Store:
 
     async def append(
         self, cid: str, cmid: str, role: str, sender: str, body: str, ts: int, ttl: int,
-        frame_prefix: str, frame_suffix: str,
+        frame_prefix: str, frame_suffix: str, writer: str = "",
     ) -> int | AppendResult:
+        """``writer``: a nurse's username, who must have the conversation (checked in the same
+        atomic step, so a nurse's send needs no separate read); empty for the youth."""
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._batch:
             asyncio.get_running_loop().call_soon(self._flush_appends)
         self._batch.append((
             [keys.meta(cid), keys.log(cid), keys.dedup(cid)],
             [cmid, role, sender, body, ts, ttl, keys.conversation_channel(cid),
-             frame_prefix, frame_suffix],
+             frame_prefix, frame_suffix, writer],
             fut,
         ))
         status, seq = await fut

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from chat import frames_nurse
 from chat.actions import Conversation, Nurse, verified_fields
 from chat.dashboard.endpoint import NurseDashboard
-from chat.errors import ClientError, InvalidState, NotAuthorized, ShuttingDown
+from chat.errors import ClientError, InvalidState, ShuttingDown
 from chat.feed import Feed
 from chat.outbox import Outbox
 from chat.protocol import commands as c
@@ -217,6 +217,7 @@ class NurseEndpoint(Endpoint):
         super().__init__(rt, ws)
         self.nurse = nurse
         self.feeds: dict[str, Feed] = {}
+        self._authorized: dict[str, Conversation] = {}  # membership checked, for sends
         self.dash = NurseDashboard(self)
         self.journal_watching: set[str] = set()  # conversations whose journal statuses we relay
 
@@ -265,10 +266,19 @@ class NurseEndpoint(Endpoint):
                 conv = await a.conversation_for(self.nurse, cmd.conversation)
                 await self._open(conv, cmd.after)
             case c.Send():
-                conv = await a.conversation_for(self.nurse, cmd.conversation)
-                if conv.nurse != self.nurse.username or conv.state != "active":
-                    raise NotAuthorized("Claim the conversation before writing in it.")
-                result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid, cmd.body)
+                # Membership is checked once per conversation and kept; whether this nurse has
+                # the conversation *now* is checked by the append script, atomically.
+                known = self._authorized.get(cmd.conversation)
+                if known is None:
+                    known = await a.conversation_for(self.nurse, cmd.conversation)
+                    self._authorized[cmd.conversation] = known
+                conv = known
+                try:
+                    result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid,
+                                          cmd.body, writer=self.nurse.username)
+                except ClientError:
+                    self._authorized.pop(cmd.conversation, None)  # re-read next time
+                    raise
                 self.outbox.put(frames.frame("ack", cmid=cmd.cmid, seq=result.seq,
                                              conversation=conv.id,
                                              duplicate=result.status == 0))
