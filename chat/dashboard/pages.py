@@ -38,6 +38,19 @@ def _forbidden_page(request: Request) -> Response:
     return render(request, "lead_forbidden.html", status=403)
 
 
+async def _lead_page(request: Request) -> tuple[Runtime, Session, list[Service]] | Response:
+    """The signed-in lead and the services she leads, or the page to show instead (sign in /
+    forbidden). The role is checked here, on the server, for every lead page."""
+    rt = _rt(request)
+    session = await _session(request)
+    if session is None:
+        return RedirectResponse("/nurse/login", status_code=303)
+    services = lead_services(rt.config, session.nurse)
+    if not services:
+        return _forbidden_page(request)
+    return rt, session, services
+
+
 def _day(request: Request, rt: Runtime, services: list[Service]) -> str:
     day = request.query_params.get("day", "")
     if stats.valid_day(day):
@@ -55,13 +68,10 @@ def _lead_service(rt: Runtime, nurse: Nurse, service_id: str) -> Service | None:
 
 # -- lead overview ---------------------------------------------------------------------------------
 async def overview_page(request: Request) -> Response:
-    rt = _rt(request)
-    session = await _session(request)
-    if session is None:
-        return RedirectResponse("/nurse/login", status_code=303)
-    services = lead_services(rt.config, session.nurse)
-    if not services:
-        return _forbidden_page(request)
+    lead = await _lead_page(request)
+    if isinstance(lead, Response):
+        return lead
+    rt, session, services = lead
     day = _day(request, rt, services)
     rows = [(s, await _dash(rt).overview(s.id, day)) for s in services]
     on_duty = {s.id: await _dash(rt).on_duty(s.id) for s in services}
@@ -102,13 +112,10 @@ async def overview_api(request: Request) -> Response:
 
 # -- audit log -------------------------------------------------------------------------------------
 async def audit_page(request: Request) -> Response:
-    rt = _rt(request)
-    session = await _session(request)
-    if session is None:
-        return RedirectResponse("/nurse/login", status_code=303)
-    services = lead_services(rt.config, session.nurse)
-    if not services:
-        return _forbidden_page(request)
+    lead = await _lead_page(request)
+    if isinstance(lead, Response):
+        return lead
+    rt, session, services = lead
     service = _lead_service(rt, session.nurse, request.query_params.get("service", services[0].id))
     if service is None:
         return _forbidden_page(request)
@@ -136,13 +143,10 @@ async def audit_api(request: Request) -> Response:
 
 # -- canned replies --------------------------------------------------------------------------------
 async def canned_page(request: Request) -> Response:
-    rt = _rt(request)
-    session = await _session(request)
-    if session is None:
-        return RedirectResponse("/nurse/login", status_code=303)
-    services = lead_services(rt.config, session.nurse)
-    if not services:
-        return _forbidden_page(request)
+    lead = await _lead_page(request)
+    if isinstance(lead, Response):
+        return lead
+    rt, session, services = lead
     lists: list[tuple[Service, list[dict[str, str]]]] = [
         (s, await _dash(rt).canned.list(s.id)) for s in services]
     return render(request, "lead_canned.html", nurse=session.nurse, csrf=session.csrf,
