@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
@@ -21,7 +22,10 @@ log = logging.getLogger("helseprat.feed")
 
 
 class Feed:
-    def __init__(self, cid: str, store: Store, outbox: Outbox, after: int) -> None:
+    def __init__(
+        self, cid: str, store: Store, outbox: Outbox, after: int,
+        on_state: Callable[[str], None] | None = None,
+    ) -> None:
         self.cid = cid
         self.last = after
         self._store = store
@@ -29,6 +33,7 @@ class Feed:
         self._syncing = True
         self._held: list[tuple[int, str]] = []
         self._task: asyncio.Task[None] | None = None
+        self._on_state = on_state  # told about state frames (rare), e.g. to follow the queue
 
     # Subscriber protocol --------------------------------------------------------------------
     def push(self, seq: int, frame: str) -> None:
@@ -74,6 +79,8 @@ class Feed:
     def _deliver(self, seq: int, frame: str) -> None:
         if seq == 0:
             self._outbox.put(frame)
+            if self._on_state is not None and '"type":"state"' in frame:
+                self._on_state(frame)
         elif seq == self.last + 1:
             self.last = seq
             self._outbox.put(frame)

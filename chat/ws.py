@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import secrets
 from typing import Any
@@ -119,6 +121,7 @@ class YouthEndpoint(Endpoint):
         self.conv: Conversation | None = None
         self.feed: Feed | None = None
         self._watching: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._last_queue: tuple[int, int, int | None] | None = None
 
     async def dispatch(self, cmd: Any) -> None:
@@ -164,7 +167,7 @@ class YouthEndpoint(Endpoint):
     ) -> None:
         self.conn.bind(conv.id)
         self.conv = conv
-        self.feed = Feed(conv.id, self.rt.store, self.outbox, after)
+        self.feed = Feed(conv.id, self.rt.store, self.outbox, after, on_state=self._state_seen)
         await self.rt.hub.subscribe(conv.id, self.feed)
         if conv.state != "closed":
             await self.rt.store.set_presence(conv.id)
@@ -183,6 +186,36 @@ class YouthEndpoint(Endpoint):
             self._watching = conv.service
             await self.rt.hub.watch(conv.service, self)
             await self.rt.store.publish_queue_changed(conv.service)
+
+    def _state_seen(self, frame: str) -> None:
+        """Follow the conversation: watch the queue it waits in (also after a transfer to
+        another service or a release), and stop watching once a nurse has it or it is closed,
+        so claimed youths cost the queue fan-out nothing."""
+        try:
+            f = json.loads(frame)
+        except ValueError:
+            return
+        task = asyncio.create_task(self._follow(str(f.get("state", "")), f.get("service")))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _follow(self, state: str, service: object) -> None:
+        if self.conv is None:
+            return
+        if state == "waiting":
+            target = service if isinstance(service, str) and service else self.conv.service
+            if target != self.conv.service:
+                self.conv = dataclasses.replace(self.conv, service=target)
+            if target != self._watching:
+                if self._watching:
+                    await self.rt.hub.unwatch(self._watching, self)
+                self._watching = target
+                await self.rt.hub.watch(target, self)
+            self._last_queue = None  # say the position again, even if it is the same number
+            self.rt.hub.mark_dirty(target)
+        elif state in ("active", "closed") and self._watching:
+            old, self._watching = self._watching, None
+            await self.rt.hub.unwatch(old, self)
 
     def queue_changed(self, view: QueueView) -> None:
         if self.conv is None:

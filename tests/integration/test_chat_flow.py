@@ -82,6 +82,22 @@ async def test_conversation_across_two_web_processes(
         await c.close()
 
 
+async def test_youth_follows_the_queue_after_a_release(web: WebProcess) -> None:
+    y, session = await youth_start(web.base, "demo-skole")
+    assert (await y.expect("queue"))["position"] == 1
+    n = await nurse(web.base)
+    await n.send({"type": "claim", "conversation": session.conversation})
+    await n.expect("claimed")
+    assert (await y.expect("state"))["state"] == "active"
+    await n.send({"type": "release", "conversation": session.conversation})
+    assert (await y.expect("state"))["state"] == "waiting"
+    # Back in the queue: the position is told again (same number as before the claim).
+    again = await y.expect("queue")
+    assert (again["position"], again["waiting"]) == (1, 1)
+    for c in (y, n):
+        await c.close()
+
+
 async def test_resume_delivers_exactly_the_missed_messages(web: WebProcess) -> None:
     y, session = await youth_start(web.base, "demo-skole")
     n = await nurse(web.base)

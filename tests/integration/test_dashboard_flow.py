@@ -144,6 +144,9 @@ async def test_transfer_to_another_service_reseals_and_keeps_the_note_from_the_y
     assert (done["service"], done["state"]) == ("dash-hfu", "waiting")
     moved = await y.expect("state", where=lambda f: f.get("transferred") is True)
     assert (moved["state"], moved["service"]) == ("waiting", "dash-hfu")
+    # The youth now sees its place in the receiving service's queue.
+    place = await y.expect("queue")
+    assert 1 <= place["position"] <= place["waiting"]
 
     # The receiving nurse (another team) claims from her queue and reads the whole history.
     other, other_cookie = await nurse_ws(dweb.base, "other.nurse")
