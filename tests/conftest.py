@@ -78,6 +78,20 @@ async def _add_accounts(redis_url: str, data_dir: Path) -> None:
     await client.aclose()
 
 
+async def start_clean_web(
+    redis_url: str, data_dir: Path, port: int = 0, extra_env: dict[str, str] | None = None,
+) -> WebProcess:
+    """A web process on an empty Redis with the demo accounts and teams: what every
+    module-scoped site fixture starts from."""
+    client = aioredis.from_url(redis_url)
+    await client.flushall()
+    await client.aclose()
+    await _add_accounts(redis_url, data_dir)
+    proc = WebProcess(data_dir, redis_url, port=port, extra_env=dict(extra_env or {}))
+    await asyncio.to_thread(proc.start)
+    return proc
+
+
 @pytest.fixture(scope="session")
 def web_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("web")

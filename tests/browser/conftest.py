@@ -23,11 +23,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import redis.asyncio as aioredis
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 
 from chat.redis_proc import RedisProcess
-from tests.conftest import ROOT, _add_accounts, chromium_path
+from tests.conftest import ROOT, chromium_path, start_clean_web
 from tests.servers import WebProcess
 
 CHROMIUM_ARGS = [
@@ -59,12 +58,7 @@ async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
 @pytest.fixture(scope="module")
 async def site(redis_proc: RedisProcess, web_data_dir: Path) -> AsyncIterator[WebProcess]:
     """One web process for the whole test module (pages are read-only here), on a clean Redis."""
-    client = aioredis.from_url(redis_proc.url)
-    await client.flushall()
-    await client.aclose()
-    await _add_accounts(redis_proc.url, web_data_dir)
-    proc = WebProcess(web_data_dir, redis_proc.url)
-    proc.start()
+    proc = await start_clean_web(redis_proc.url, web_data_dir)
     yield proc
     await asyncio.to_thread(proc.stop)
 

@@ -16,13 +16,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 from playwright.async_api import Page
 
 from chat.client import ProtocolClient, YouthSession, youth_start
 from chat.redis_proc import RedisProcess
 from tests.browser.conftest import DESKTOP, Factory, axe_violations, describe
-from tests.conftest import DEMO_PASSWORD, _add_accounts
+from tests.conftest import DEMO_PASSWORD, start_clean_web
 from tests.integration.test_dashboard_fixtures import ESCALATION, nurse_ws, write_dash_config
 from tests.servers import WebProcess
 
@@ -42,13 +41,8 @@ async def site(redis_proc: RedisProcess, tmp_path_factory: pytest.TempPathFactor
     """Overrides the browser conftest's ``site``: dashboard services and a test clock."""
     data_dir = tmp_path_factory.mktemp("dash-web")
     write_dash_config(data_dir)
-    client = aioredis.from_url(redis_proc.url)
-    await client.flushall()
-    await client.aclose()
-    await _add_accounts(redis_proc.url, data_dir)
-    proc = WebProcess(data_dir, redis_proc.url,
-                      extra_env={"HELSEPRAT_TEST_CLOCK_FILE": str(clock_file)})
-    proc.start()
+    proc = await start_clean_web(redis_proc.url, data_dir,
+                                 extra_env={"HELSEPRAT_TEST_CLOCK_FILE": str(clock_file)})
     yield proc
     await asyncio.to_thread(proc.stop)
 

@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 from playwright.async_api import Page
 
 from chat.client import ProtocolClient, nurse_connect, nurse_login
 from chat.e2e_client import NurseCrypto, fetch_nurse_keys
 from chat.redis_proc import RedisProcess, free_port
 from tests.browser.conftest import PHONE, Factory
-from tests.conftest import DEMO_PASSWORD, _add_accounts
+from tests.conftest import DEMO_PASSWORD, start_clean_web
 from tests.servers import WebProcess
 
 pytestmark = pytest.mark.browser
@@ -24,14 +23,9 @@ pytestmark = pytest.mark.browser
 async def site(redis_proc: RedisProcess, web_data_dir: Path) -> AsyncIterator[WebProcess]:
     """This module's own web process: the quick-exit target is a same-origin page here, so
     the browser's request guard can still fail any request that leaves the server."""
-    client = aioredis.from_url(redis_proc.url)
-    await client.flushall()
-    await client.aclose()
-    await _add_accounts(redis_proc.url, web_data_dir)
     port = free_port()
-    proc = WebProcess(web_data_dir, redis_proc.url, port=port, extra_env={
+    proc = await start_clean_web(redis_proc.url, web_data_dir, port=port, extra_env={
         "HELSEPRAT_QUICK_EXIT_URL": f"http://127.0.0.1:{port}/static/favicon.svg"})
-    proc.start()
     yield proc
     await asyncio.to_thread(proc.stop)
 

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from chat.redis_proc import RedisProcess
 from tests.browser.conftest import PHONE, Factory
-from tests.conftest import _add_accounts
+from tests.conftest import start_clean_web
 from tests.servers import BASE_SERVICES, WebProcess, write_test_config
 
 pytestmark = pytest.mark.browser
@@ -22,14 +22,9 @@ pytestmark = pytest.mark.browser
 async def site(
     redis_proc: RedisProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[WebProcess]:
-    client = aioredis.from_url(redis_proc.url)
-    await client.flushall()
-    await client.aclose()
     data: Path = tmp_path_factory.mktemp("web-production-limits")
     write_test_config(data, BASE_SERVICES)
-    await _add_accounts(redis_proc.url, data)
-    proc = WebProcess(data, redis_proc.url)
-    proc.start()
+    proc = await start_clean_web(redis_proc.url, data)
     yield proc
     await asyncio.to_thread(proc.stop)
 

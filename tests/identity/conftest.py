@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from idp_fakes import FakeProvider, LookalikeHandle, provider_handler
+from idp_fakes import FakeProvider, LookalikeHandle, serve_fake_provider
 from joserfc.jwk import RSAKey
 
 from chat.redis_proc import free_port
@@ -31,15 +29,8 @@ def rp_key_file(rp_key: RSAKey, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture(scope="session")
 def fake_provider_server() -> Iterator[FakeProvider]:
-    port = free_port()
-    state = FakeProvider(issuer=f"http://127.0.0.1:{port}")
-    state.signing_keys.append(RSAKey.generate_key(2048, parameters={"kid": "idp-key-1"}))
-    server = ThreadingHTTPServer(("127.0.0.1", port), provider_handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serve_fake_provider("idp-key-1") as state:
+        yield state
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@ handle to the running lookalike. (A plain module, importable from the tests by n
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +50,24 @@ class FakeProvider:
         self.par_requests.clear()
         self.token_requests.clear()
         self.hits.clear()
+
+
+@contextlib.contextmanager
+def serve_fake_provider(kid: str) -> Iterator[FakeProvider]:
+    """A fake ID-porten (discovery, JWKS, PAR, token) on a free loopback port, in a thread."""
+    from chat.redis_proc import free_port
+
+    port = free_port()
+    state = FakeProvider(issuer=f"http://127.0.0.1:{port}")
+    state.signing_keys.append(RSAKey.generate_key(2048, parameters={"kid": kid}))
+    server = ThreadingHTTPServer(("127.0.0.1", port), provider_handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def provider_handler(state: FakeProvider) -> type[BaseHTTPRequestHandler]:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +23,8 @@ from identity_bridge.web.config import (
     LOGGED_OUT_PATH,
     write_person_key,
 )
-from tests.conftest import _add_accounts
-from tests.identity.idp_fakes import FakeProvider, provider_handler
+from tests.conftest import start_clean_web
+from tests.identity.idp_fakes import FakeProvider, serve_fake_provider
 from tests.servers import TEST_SERVICES, WebProcess, write_test_config
 
 CLIENT_ID = "helseprat-test"
@@ -58,13 +56,7 @@ test_environment = true
 async def start_site(data_dir: Path, redis_url: str, table: str, port: int) -> WebProcess:
     write_test_config(data_dir, TEST_SERVICES + table)
     write_person_key(data_dir / "secrets" / "person_key")
-    client = aioredis.from_url(redis_url)
-    await client.flushall()
-    await client.aclose()
-    await _add_accounts(redis_url, data_dir)
-    proc = WebProcess(data_dir, redis_url, port=port)
-    await asyncio.to_thread(proc.start)
-    return proc
+    return await start_clean_web(redis_url, data_dir, port=port)
 
 
 @dataclass
@@ -75,15 +67,8 @@ class FakeSite:
 
 @pytest.fixture(scope="module")
 def fake_idp() -> Iterator[FakeProvider]:
-    port = free_port()
-    state = FakeProvider(issuer=f"http://127.0.0.1:{port}")
-    state.signing_keys.append(RSAKey.generate_key(2048, parameters={"kid": "idp-web-1"}))
-    server = ThreadingHTTPServer(("127.0.0.1", port), provider_handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serve_fake_provider("idp-web-1") as state:
+        yield state
 
 
 @pytest.fixture(scope="module")

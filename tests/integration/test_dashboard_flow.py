@@ -21,7 +21,7 @@ from chat.dashboard.autoclose import sweep
 from chat.e2e_client import NurseCrypto, TeamView, fetch_nurse_keys, fetch_team
 from chat.redis_proc import RedisProcess
 from chat.store import Store
-from tests.conftest import DEMO_PASSWORD, _add_accounts
+from tests.conftest import DEMO_PASSWORD, start_clean_web
 from tests.integration.test_dashboard_fixtures import (
     ESCALATION,
     csrf_of,
@@ -40,12 +40,7 @@ def dash_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 async def dweb(redis_proc: RedisProcess, dash_dir: Path) -> AsyncIterator[WebProcess]:
-    client = aioredis.from_url(redis_proc.url)
-    await client.flushall()
-    await client.aclose()
-    await _add_accounts(redis_proc.url, dash_dir)
-    proc = WebProcess(dash_dir, redis_proc.url)
-    proc.start()
+    proc = await start_clean_web(redis_proc.url, dash_dir)
     yield proc
     await asyncio.to_thread(proc.stop)
 
