@@ -23,7 +23,7 @@ from chat.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware, Stat
 from chat.runtime import Runtime, make_redis
 from chat.store import Store
 from chat.teamkeys import TeamKeys
-from chat.wsdeflate import use_lean_deflate
+from chat.wscompression import decline_compression
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -36,7 +36,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     clock = clock or SystemClock()
     sweep_every = sweep_interval(config.test_clock_file is not None)
     redis_url = config.redis_url
-    use_lean_deflate()
+    decline_compression()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
