@@ -152,7 +152,7 @@ class Ceiling:
 
     def start(self) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.ceiling", "--port", str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.ceiling", "--port", str(self.port), "--uvloop"],
                                      cwd=ROOT)
         wait_http(self.base + "/readyz", proc=self.proc)
 

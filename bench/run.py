@@ -67,6 +67,7 @@ def ramp(o: Opts, label: str, youth_base: str, nurse_base: str, cookie: str, pid
         fails = 0
         with Sampler({**pids, "gen": w.pids}) as sampler:
             for rate in rates:
+                preseal(w, pairs, rate * o.step_seconds)
                 t0 = now() + 0.3
                 res = w.call("run", {"steps": [(rate / o.workers, o.step_seconds)], "t0": t0, "drain": 1.0})
                 lat = [x for r in res for x in r["lat"][0]]
@@ -75,7 +76,8 @@ def ramp(o: Opts, label: str, youth_base: str, nurse_base: str, cookie: str, pid
                 s = {"rate": rate, "delivered": delivered, "p50": percentile(lat, 50),
                      "p95": percentile(lat, 95), "p99": percentile(lat, 99),
                      "lost": sum(r["lost"] for r in res), "disconnects": sum(r["disconnects"] for r in res),
-                     "usage": usage}
+                     "usage": usage, "opened": sum(r["opened"] for r in res),
+                     "crypto_errors": sum(sum(r["errors"].values()) + r["replays"] for r in res)}
                 if "server" in usage and delivered:
                     # CPU time per relayed message: robust to other load on a shared machine.
                     s["server_us"] = usage["server"][0] / 100 / delivered * 1e6
@@ -83,7 +85,8 @@ def ramp(o: Opts, label: str, youth_base: str, nurse_base: str, cookie: str, pid
                 ok = (s["p99"] is not None and s["p99"] < 0.1 and delivered >= 0.95 * rate)
                 log(f"{label}: offered {rate}/s delivered {delivered:.0f}/s p50 {fmt_ms(s['p50'])} "
                     f"p99 {fmt_ms(s['p99'])} ms, lost {s['lost']}, server {s.get('server_us', 0):.0f} µs/msg, cpu " +
-                    ", ".join(f"{k} {v[0]:.0f}%" for k, v in usage.items()))
+                    ", ".join(f"{k} {v[0]:.0f}%" for k, v in usage.items()) +
+                    f"; opened {s['opened']}, errors {s['crypto_errors']}")
                 if ok:
                     best, fails = s, 0
                 else:
@@ -93,6 +96,12 @@ def ramp(o: Opts, label: str, youth_base: str, nurse_base: str, cookie: str, pid
         losses = w.call("losses", {"wait": 2.0})
     return {"steps": steps, "best": best, "lost": sum(x["lost"] for x in losses),
             "acked": sum(x["acked"] for x in losses), "disconnects": sum(x["disconnects"] for x in losses)}
+
+
+def preseal(w: Workers, pairs: int, messages: float) -> None:
+    """Seal the bodies a step will send before it starts (a little more than its share)."""
+    per_side = int(messages / max(1, pairs) / 2 * 1.1) + 2
+    w.call("preseal", {"per_pair": per_side})
 
 
 def usage_str(u: dict[str, tuple[float, int]]) -> str:
@@ -175,6 +184,7 @@ def steady(o: Opts) -> None:
             n = sum(s["pairs"] for s in setup)
             log(f"steady: {n} pairs ({sum(s['clients'] for s in setup)} clients) in "
                 f"{max(s['seconds'] for s in setup):.1f} s")
+            preseal(w, n, rate * secs)
             with Sampler({"server": [web.pid], "redis": [env.redis_pid], "gen": w.pids}) as sampler:
                 t0 = now() + 0.5
                 res = w.call("run", {"steps": [(rate / o.workers, secs)], "t0": t0, "drain": 3.0})
@@ -276,6 +286,7 @@ def storm(o: Opts) -> None:
             log(f"storm: {clients} clients connected in {max(s['seconds'] for s in setup):.1f} s")
             base_rss = rss(web.pid)
             # Traffic before, through and after the kill.
+            preseal(w, pairs, rate * 20.0)
             t0 = now() + 0.3
             for c in w.conns:
                 c.send(("run", {"steps": [(rate / o.workers, 20.0)], "t0": t0, "drain": 5.0}))
