@@ -7,6 +7,7 @@ scripts publish inside the same atomic step). Endpoints never write to Redis the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import logging
 from dataclasses import dataclass
@@ -230,7 +231,7 @@ class Actions:
         if result == -3:
             raise NotAuthorized("Claim the conversation before writing in it.")
         assert isinstance(result, AppendResult)
-        return result
+        return dataclasses.replace(result, ts=ts) if result.status == 1 else result
 
     async def typing(self, cid: str, role: str) -> None:
         await self.store.publish(keys.conversation_channel(cid),

@@ -44,7 +44,7 @@ async def run_youth(base: str, service: str) -> int:
             if f["type"] == "deliver" and f["from"] == "nurse":
                 _say(f.get("sender") or "nurse", keys.open(f["body"]))
             elif f["type"] == "deliver":
-                keys.open(f["body"])  # our own echo: keeps the replay window honest
+                keys.open(f["body"])  # ours, sent from another device: keeps the replay window honest
             elif f["type"] == "queue":
                 print(f"# in queue: {f['position']} of {f['waiting']}", flush=True)
             elif f["type"] == "state":

@@ -20,6 +20,8 @@ from chat import keys
 # frame prefix, frame suffix, writer (a nurse who must have the conversation, or '').
 # Returns {status, seq}: 1 new, 0 duplicate (seq of the original), -1 no such conversation,
 # -2 closed, -3 the nurse does not have the conversation.
+_APPEND_DEPTH = 2  # append pipelines in flight at once (see Store.__init__)
+
 _APPEND = """
 local st = redis.call('HGET', KEYS[1], 'st')
 if not st then return {-1, 0} end
@@ -91,6 +93,7 @@ return 1
 class AppendResult:
     status: int  # 1 new, 0 duplicate
     seq: int
+    ts: int = 0  # the message's time, when this append stored it (not for a duplicate)
 
 
 @dataclass(frozen=True)
@@ -150,11 +153,15 @@ class Store:
         self._close = redis.register_script(_CLOSE)
         self._release = redis.register_script(_RELEASE)
         self._reserve = redis.register_script(_RESERVE)
-        # Appends made in the same loop iteration (many connections sending at once) go to
-        # Redis as one pipeline: one pool checkout, one write and one read for the lot, instead
-        # of a round trip each. Per-message round trips, not Redis, cost most of the CPU.
+        # Appends go to Redis as pipelines, at most ``_APPEND_DEPTH`` in flight: while one is
+        # on its way, the appends that arrive meanwhile wait and leave together as the next
+        # one. An idle server sends each append at once (one round trip of latency); a busy
+        # one sends fewer, larger pipelines (one pool checkout, one write and one read for
+        # many), which is what keeps the CPU per message down: socket writes, not Redis,
+        # were the largest cost per append in the profile.
         self._batch: list[tuple[list[str], list[str | int], asyncio.Future[Any]]] = []
         self._flushing: set[asyncio.Task[None]] = set()
+        self._flush_scheduled = False
 
     async def create_conversation(
         self, cid: str, service: str, fields: dict[str, str | int], ttl: int, now: float
@@ -177,9 +184,11 @@ class Store:
     ) -> int | AppendResult:
         """``writer``: a nurse's username, who must have the conversation (checked in the same
         atomic step, so a nurse's send needs no separate read); empty for the youth."""
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        if not self._batch:
-            asyncio.get_running_loop().call_soon(self._flush_appends)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        if not self._flush_scheduled and len(self._flushing) < _APPEND_DEPTH:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush_appends)  # after the other appends of this loop turn
         self._batch.append((
             [keys.meta(cid), keys.log(cid), keys.dedup(cid)],
             [cmid, role, sender, body, ts, ttl, keys.conversation_channel(cid),
@@ -192,11 +201,17 @@ class Store:
         return AppendResult(int(status), int(seq))
 
     def _flush_appends(self) -> None:
+        self._flush_scheduled = False
         batch, self._batch = self._batch, []
         if batch:
             task = asyncio.create_task(self._run_appends(batch))
             self._flushing.add(task)
-            task.add_done_callback(self._flushing.discard)
+            task.add_done_callback(self._appends_done)
+
+    def _appends_done(self, task: asyncio.Task[None]) -> None:
+        self._flushing.discard(task)
+        if self._batch and not self._flush_scheduled:  # what waited while this was in flight
+            self._flush_appends()
 
     async def _run_appends(
         self, batch: list[tuple[list[str], list[str | int], asyncio.Future[Any]]]

@@ -145,10 +145,19 @@ class YouthEndpoint(Endpoint):
                                                                self.client_key)
                 await self._attach(conv, cmd.after, token=token, backup=backup)
             case c.Send():
-                assert self.conv is not None
-                result = await a.send(self.conv, "youth", "youth", cmd.cmid, cmd.body)
-                self.outbox.put(frames.frame("ack", cmid=cmd.cmid, seq=result.seq,
-                                             duplicate=result.status == 0))
+                assert self.conv is not None and self.feed is not None
+                # The feed acks it in its place in the sequence (chat/feed.py); a duplicate,
+                # which is not in the sequence again, is acked here.
+                self.feed.sending(cmd.cmid)
+                try:
+                    result = await a.send(self.conv, "youth", "youth", cmd.cmid, cmd.body)
+                except BaseException:
+                    self.feed.not_sent(cmd.cmid)
+                    raise
+                if result.status == 0:
+                    self.feed.not_sent(cmd.cmid)
+                    self.outbox.put(frames.ack(cmd.cmid, result.seq, True, 0,
+                                               conversation=self.conv.id))
             case c.Typing():
                 assert self.conv is not None
                 await a.typing(self.conv.id, "youth")
@@ -306,15 +315,23 @@ class NurseEndpoint(Endpoint):
                     known = await a.conversation_for(self.nurse, cmd.conversation)
                     self._authorized[cmd.conversation] = known
                 conv = known
+                feed = self.feeds.get(conv.id)
+                if feed is not None:
+                    feed.sending(cmd.cmid)
                 try:
                     result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid,
                                           cmd.body, writer=self.nurse.username)
-                except ClientError:
-                    self._authorized.pop(cmd.conversation, None)  # re-read next time
+                except BaseException as exc:
+                    if feed is not None:
+                        feed.not_sent(cmd.cmid)
+                    if isinstance(exc, ClientError):
+                        self._authorized.pop(cmd.conversation, None)  # re-read next time
                     raise
-                self.outbox.put(frames.frame("ack", cmid=cmd.cmid, seq=result.seq,
-                                             conversation=conv.id,
-                                             duplicate=result.status == 0))
+                if result.status == 0 or feed is None:  # else the feed acks it in sequence
+                    if feed is not None:
+                        feed.not_sent(cmd.cmid)
+                    self.outbox.put(frames.ack(cmd.cmid, result.seq, result.status == 0,
+                                               result.ts, conversation=conv.id))
             case c.Typing():
                 conv = await a.conversation_for(self.nurse, cmd.conversation)
                 if conv.nurse == self.nurse.username:

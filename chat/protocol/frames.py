@@ -14,6 +14,18 @@ def frame(kind: str, **fields: Any) -> str:
     return _dumps({"v": PROTOCOL_VERSION, "type": kind, **fields})
 
 
+def ack(cmid: str, seq: int, duplicate: bool, ts: int, conversation: str | None = None) -> str:
+    """The sender's confirmation: stored as ``seq`` (the sending connection gets no deliver of
+    its own message; see chat/feed.py). ``ts`` is left out for a duplicate."""
+    fields: dict[str, Any] = {"cmid": cmid, "seq": seq}
+    if conversation is not None:
+        fields["conversation"] = conversation
+    fields["duplicate"] = duplicate
+    if ts:
+        fields["ts"] = ts
+    return frame("ack", **fields)
+
+
 def error(code: str, message: str, ref: str | None = None) -> str:
     if ref is None:
         return frame("error", code=code, message=message)

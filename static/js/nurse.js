@@ -20,6 +20,10 @@ let current = null;
 let services = []; // from hello: [{id, name, outcomes}]
 let journalCfg = null; // from hello: {services: [...], gateway_key} when the EPJ link is on
 let myName = "";
+// Our sends wait here for their ack: the server does not deliver a message back to the tab that
+// sent it, so the ack is when it is shown (as stored, with its time).
+const sending = new Map(); // cmid -> { cid, text }
+const shownOwn = new Set(); // cmids of our messages shown from an ack (a later deliver is skipped)
 const svcInfo = new Map(); // id -> {target_wait_s, escalation, members}
 let transferServices = [];
 const queues = new Map(); // service -> items
@@ -566,10 +570,26 @@ async function handle(f) {
     case "history_end":
       if (f.conversation === current) select(current);
       break;
+    case "ack": {
+      // An ack stands in the sequence where our message is (this tab gets no deliver of it).
+      if (f.conversation && !f.duplicate) {
+        const c = conv(f.conversation);
+        if (f.seq > c.last) c.last = f.seq;
+      }
+      const s = sending.get(f.cmid);
+      if (!s) break;
+      sending.delete(f.cmid);
+      if (shownOwn.has(f.cmid)) break;
+      shownOwn.add(f.cmid);
+      addMessage(s.cid, { kind: "me", text: s.text, meta: myName || t("you"), ok: true,
+                          ts: f.ts || Math.floor(Date.now() / 1000), who: myName });
+      break;
+    }
     case "deliver": {
       const c = conv(f.conversation);
       if (f.seq <= c.last) break;
       c.last = f.seq;
+      if (f.from === "nurse" && shownOwn.has(f.cmid)) break;
       const opened = openText(c, f.body);
       const m = f.from === "nurse"
         ? { kind: opened.ok ? "me" : "me failed", text: opened.text, meta: f.sender || t("you"),
@@ -668,7 +688,9 @@ $("composer").addEventListener("submit", (e) => {
   const text = $("message").value.trim();
   const c = current && convs.get(current);
   if (!text || !c || !c.session) return;
-  socket.send({ type: "send", conversation: current, cmid: newCmid(), body: sendSealed(current, text) });
+  const cmid = newCmid();
+  sending.set(cmid, { cid: current, text });
+  socket.send({ type: "send", conversation: current, cmid, body: sendSealed(current, text) });
   $("message").value = "";
 });
 let lastTyping = 0;

@@ -267,6 +267,8 @@ async function onFrame(f) {
     case "ack": {
       const p = pending.get(f.cmid);
       if (p) { p.li.querySelector(".meta").textContent = t("sent"); pending.delete(f.cmid); }
+      // An ack stands in the sequence where our message is (we get no deliver of it).
+      if (saved && !f.duplicate && f.seq > saved.last) { saved.last = f.seq; persist(); }
       break;
     }
     case "device_ready":

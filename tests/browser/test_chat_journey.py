@@ -68,6 +68,10 @@ async def test_youth_and_nurse_chat_in_two_browsers(new_context: Factory) -> Non
     # The youth's own message shows once, marked as sent.
     mine = await youth.locator("#messages li.me").all_text_contents()
     assert len(mine) == 1 and "Sendt" in mine[0]
+    # The nurse's tab gets no deliver of its own message: it shows it once, from the ack.
+    await nurse.wait_for_selector("#messages li.me")
+    sent = await nurse.locator("#messages li.me").all_text_contents()
+    assert len(sent) == 1 and "hei! hva lurer du på?" in sent[0]
 
     # Both sides show the same safety code.
     code = (await youth.text_content("#safety") or "").split(":")[-1].strip()

@@ -18,7 +18,8 @@ class ResilientYouth:
     session: YouthSession
     acked: dict[str, int] = field(default_factory=dict)  # cmid -> seq
     unacked: dict[str, str] = field(default_factory=dict)  # cmid -> body
-    received: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, from, cmid)
+    # (seq, from, cmid): the conversation as this youth's connections saw it, deliver or ack
+    received: list[tuple[int, str, str]] = field(default_factory=list)
     reconnects: int = 0
     _client: ProtocolClient | None = None
     _turn: int = 0
@@ -52,22 +53,29 @@ class ResilientYouth:
                 if f["type"] == "ack":
                     self.unacked.pop(f["cmid"], None)
                     self.acked[f["cmid"]] = f["seq"]
+                    if not f["duplicate"]:  # in its place in the sequence, as a deliver is
+                        self._in_sequence(f["seq"], "youth", f["cmid"])
                 elif f["type"] == "error" and f.get("ref") in self.unacked:
                     cmid = f["ref"]
                     # Back off and retry, as the browser does (rate limits, restarts).
                     asyncio.get_running_loop().call_later(
                         0.3, lambda c=cmid: asyncio.ensure_future(self._resend(c)))
                 elif f["type"] == "deliver":
-                    if f["seq"] == self.session.last + 1:
-                        self.session.last = f["seq"]
-                        self.received.append((f["seq"], f["from"], f["cmid"]))
-                    elif f["seq"] > self.session.last + 1:
-                        raise AssertionError(f"gap: {self.session.last} -> {f['seq']}")
+                    self._in_sequence(f["seq"], f["from"], f["cmid"])
             self._client = None
             self._ready.clear()
             self.reconnects += 1
             self._turn += 1
             await asyncio.sleep(0.05)
+
+    def _in_sequence(self, seq: int, sender: str, cmid: str) -> None:
+        """Every sequence number reaches this connection once, in order: a deliver, or the
+        ack of what it sent itself."""
+        if seq == self.session.last + 1:
+            self.session.last = seq
+            self.received.append((seq, sender, cmid))
+        elif seq > self.session.last + 1:
+            raise AssertionError(f"gap: {self.session.last} -> {seq}")
 
     async def _resend(self, cmid: str) -> None:
         body = self.unacked.get(cmid)

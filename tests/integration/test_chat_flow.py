@@ -62,15 +62,19 @@ async def test_conversation_across_two_web_processes(
 
     await y.send({"type": "send", "cmid": "youthmsg01", "body": b64("hei")})
     ack = await y.expect("ack")
-    assert ack == {"v": 1, "type": "ack", "cmid": "youthmsg01", "seq": 1, "duplicate": False}
+    assert isinstance(ack.pop("ts"), int)
+    assert ack == {"v": 1, "type": "ack", "cmid": "youthmsg01", "seq": 1,
+                   "conversation": session.conversation, "duplicate": False}
     got = await n.expect("deliver")
     assert (got["seq"], got["from"], got["body"]) == (1, "youth", b64("hei"))
 
     await n.send({"type": "send", "conversation": session.conversation, "cmid": "nursemsg01",
                   "body": b64("hei, hva lurer du på?")})
     assert (await n.expect("ack"))["seq"] == 2
-    got = await y.expect("deliver", where=lambda f: f["from"] == "nurse")
-    assert got["seq"] == 2 and got["body"] == b64("hei, hva lurer du på?")
+    # The sender's own connection gets the ack in the message's place in the sequence, not a
+    # deliver of it: the first deliver each side sees is the other side's.
+    got = await y.expect("deliver")
+    assert (got["seq"], got["from"]) == (2, "nurse") and got["body"] == b64("hei, hva lurer du på?")
 
     await n.send({"type": "typing", "conversation": session.conversation})
     assert (await y.expect("typing"))["from"] == "nurse"
@@ -136,6 +140,28 @@ async def test_duplicate_client_message_id_is_stored_once(web: WebProcess, redis
     assert (first["duplicate"], second["duplicate"]) == (False, True)
     assert await redis_client.xlen(f"c:{{{session.conversation}}}:l") == 1
     await y.close()
+
+
+async def test_a_message_reaches_the_senders_other_connections(web: WebProcess) -> None:
+    y, session = await youth_start(web.base, "demo-skole")
+    other = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
+    await other.send({"type": "resume", "conversation": session.conversation,
+                      "token": session.token, "after": 0})
+    await other.expect("state")
+    await y.send({"type": "send", "cmid": "twodevices1", "body": b64("fra mobilen")})
+    ack = await y.expect("ack")
+    got = await other.expect("deliver")
+    assert (got["cmid"], got["seq"], got["body"]) == ("twodevices1", ack["seq"], b64("fra mobilen"))
+    # The same client message id again (a retry after a lost ack) is stored once, acked as a
+    # duplicate, and delivered to nobody a second time.
+    await y.send({"type": "send", "cmid": "twodevices1", "body": b64("fra mobilen")})
+    again = await y.expect("ack")
+    assert (again["seq"], again["duplicate"]) == (ack["seq"], True) and "ts" not in again
+    await other.send({"type": "send", "cmid": "twodevices2", "body": b64("fra PC-en")})
+    assert (await y.expect("deliver"))["cmid"] == "twodevices2"  # not twodevices1 again
+    assert (await other.expect("ack"))["seq"] == ack["seq"] + 1
+    for c in (y, other):
+        await c.close()
 
 
 async def test_two_nurses_race_for_one_claim(web_pair: tuple[WebProcess, WebProcess]) -> None:
