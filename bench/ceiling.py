@@ -2,7 +2,8 @@
 
 In-memory routing, no Redis, no durability, no schema validation, no auth: it speaks just
 enough of the helseprat frames (start/resume → started/state, claim/open → claimed/state/
-history_end, send → ack + deliver to both sides) for bench.loadgen to drive it unchanged.
+history_end, send → ack to the sender, deliver to the other side) for bench.loadgen to drive
+it unchanged.
 Every throughput figure of the real server is reported as a ratio to this one, measured in the
 same run on the same machine.
 
@@ -43,13 +44,15 @@ class Relay:
     def __init__(self) -> None:
         self.convs: dict[str, Conv] = {}
 
-    def deliver(self, conv: Conv, role: str, cmid: str, body: str) -> int:
+    def deliver(self, conv: Conv, role: str, cmid: str, body: str, sender: ServerConnection) -> int:
         conv.seq += 1
         frame = _dumps({"v": 1, "type": "deliver", "seq": conv.seq, "conversation": conv.cid,
                         "from": role, "sender": role, "cmid": cmid, "body": body,
                         "ts": int(time.time())})
         conv.log.append(frame)
         for ws in conv.subs:
+            if ws is sender:  # the sender gets the ack instead, as from the real server
+                continue
             t = asyncio.ensure_future(ws.send(frame))  # ordered: tasks start in creation order
             _pending.add(t)
             t.add_done_callback(_pending.discard)
@@ -80,7 +83,7 @@ class Relay:
                     for frame in conv.log[f["after"]:]:
                         await ws.send(frame)
                 elif kind == "send" and conv is not None:
-                    seq = self.deliver(conv, "youth", f["cmid"], f["body"])
+                    seq = self.deliver(conv, "youth", f["cmid"], f["body"], ws)
                     await ws.send(_dumps({"v": 1, "type": "ack", "cmid": f["cmid"], "seq": seq,
                                           "duplicate": False}))
                 elif kind == "ping":
@@ -114,7 +117,7 @@ class Relay:
                                           "last_seq": conv.seq}))
                 elif kind == "send":
                     conv = self.convs[f["conversation"]]
-                    seq = self.deliver(conv, "nurse", f["cmid"], f["body"])
+                    seq = self.deliver(conv, "nurse", f["cmid"], f["body"], ws)
                     await ws.send(_dumps({"v": 1, "type": "ack", "cmid": f["cmid"], "seq": seq,
                                           "conversation": conv.cid, "duplicate": False}))
                 elif kind == "ping":
