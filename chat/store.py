@@ -21,6 +21,7 @@ from chat import keys
 # Returns {status, seq}: 1 new, 0 duplicate (seq of the original), -1 no such conversation,
 # -2 closed, -3 the nurse does not have the conversation.
 _APPEND_DEPTH = 2  # append pipelines in flight at once (see Store.__init__)
+_APPEND_SPACING = 0.001  # seconds between append pipelines while busy (see Store.__init__)
 
 _APPEND = """
 local st = redis.call('HGET', KEYS[1], 'st')
@@ -153,15 +154,17 @@ class Store:
         self._close = redis.register_script(_CLOSE)
         self._release = redis.register_script(_RELEASE)
         self._reserve = redis.register_script(_RESERVE)
-        # Appends go to Redis as pipelines, at most ``_APPEND_DEPTH`` in flight: while one is
-        # on its way, the appends that arrive meanwhile wait and leave together as the next
-        # one. An idle server sends each append at once (one round trip of latency); a busy
-        # one sends fewer, larger pipelines (one pool checkout, one write and one read for
-        # many), which is what keeps the CPU per message down: socket writes, not Redis,
-        # were the largest cost per append in the profile.
+        # Appends go to Redis as pipelines, at most ``_APPEND_DEPTH`` in flight and at least
+        # ``_APPEND_SPACING`` apart: the appends that arrive meanwhile wait and leave together
+        # as the next one. An idle server sends each append at once; a busy one sends a few
+        # larger pipelines per millisecond (one pool checkout, one socket write and one read
+        # for many) instead of one each. Socket writes, not Redis, were the largest cost per
+        # message in the profile (a loopback write costs ~20 us here), and a millisecond is
+        # nothing against a chat message's latency.
         self._batch: list[tuple[list[str], list[str | int], asyncio.Future[Any]]] = []
         self._flushing: set[asyncio.Task[None]] = set()
         self._flush_scheduled = False
+        self._last_flush = 0.0
 
     async def create_conversation(
         self, cid: str, service: str, fields: dict[str, str | int], ttl: int, now: float
@@ -187,8 +190,7 @@ class Store:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         if not self._flush_scheduled and len(self._flushing) < _APPEND_DEPTH:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush_appends)  # after the other appends of this loop turn
+            self._schedule_flush(loop)
         self._batch.append((
             [keys.meta(cid), keys.log(cid), keys.dedup(cid)],
             [cmid, role, sender, body, ts, ttl, keys.conversation_channel(cid),
@@ -200,8 +202,17 @@ class Store:
             return int(status)
         return AppendResult(int(status), int(seq))
 
+    def _schedule_flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._flush_scheduled = True
+        wait = self._last_flush + _APPEND_SPACING - loop.time()
+        if wait > 0:
+            loop.call_later(wait, self._flush_appends)
+        else:
+            loop.call_soon(self._flush_appends)  # after the other appends of this loop turn
+
     def _flush_appends(self) -> None:
         self._flush_scheduled = False
+        self._last_flush = asyncio.get_running_loop().time()
         batch, self._batch = self._batch, []
         if batch:
             task = asyncio.create_task(self._run_appends(batch))
@@ -211,7 +222,7 @@ class Store:
     def _appends_done(self, task: asyncio.Task[None]) -> None:
         self._flushing.discard(task)
         if self._batch and not self._flush_scheduled:  # what waited while this was in flight
-            self._flush_appends()
+            self._schedule_flush(asyncio.get_running_loop())
 
     async def _run_appends(
         self, batch: list[tuple[list[str], list[str | int], asyncio.Future[Any]]]
