@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 
-@dataclass
+@dataclass(slots=True)  # two per WebSocket (chat.protocol.core)
 class TokenBucket:
     rate: float  # tokens per second
     burst: int

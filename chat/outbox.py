@@ -1,58 +1,86 @@
-"""A bounded send queue per WebSocket, drained by one writer task.
+"""A bounded send queue per WebSocket, drained by a writer task while there is something to send.
 
 Fan-out never awaits a slow socket: it puts the frame here and moves on. A client that falls
 more than ``maxsize`` frames behind is disconnected (back-pressure); it resumes from its last
 sequence on reconnect, so nothing is lost, and one slow phone cannot hold memory hostage.
+
+Most connections are idle most of the time (a youth waiting in the queue), so an idle outbox
+holds no queue and no task: the writer task is started by the first frame put while none is
+running and ends once everything put so far is written (measured: ~4.7 KB less per connection
+than a queue with a writer task waiting on it; docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 
 from starlette.websockets import WebSocket, WebSocketState
 
-CLOSE = object()
-
 
 class Outbox:
+    __slots__ = ("_finished", "_maxsize", "_pending", "_writer", "_ws", "close_code")
+
     def __init__(self, ws: WebSocket, maxsize: int = 1024) -> None:
         self._ws = ws
-        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize)
+        self._maxsize = maxsize
+        self._pending: deque[str] | None = None  # frames put and not yet taken by the writer
+        self._writer: asyncio.Task[None] | None = None  # while there is something to write
+        self._finished = False  # the socket was closed (or writing failed): nothing more to write
         self.close_code: int | None = None
 
     def put(self, frame: str) -> None:
+        """Queue ``frame`` (never awaits); frames are written in the order they were put."""
         if self.close_code is not None:
             return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if self._writer is None and not self._finished:
+            self._writer = asyncio.create_task(self._write(frame))  # the writer takes it
+            return
+        pending = self._pending
+        if pending is None:
+            self._pending = pending = deque()
+        elif len(pending) >= self._maxsize:
             self.close(1013)  # try again later
+            return
+        pending.append(frame)
 
     def close(self, code: int = 1000) -> None:
+        """Write what is queued, then close the socket with ``code``; frames put later are
+        dropped. A client that is (nearly) a full queue behind is closed without them."""
         if self.close_code is not None:
             return
         self.close_code = code
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(CLOSE)
-        if self._queue.full():
+        pending = self._pending
+        if pending is not None and len(pending) >= self._maxsize - 1:
             # Drop pending frames: the client resumes from its last sequence anyway.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(CLOSE)
+            pending.clear()
+        if self._writer is None and not self._finished:
+            self._writer = asyncio.create_task(self._write(None))
 
-    async def run(self) -> None:
+    async def wait_closed(self) -> None:
+        """After ``close()``: until the queued frames are written and the socket is closed."""
+        writer = self._writer
+        if writer is not None:
+            await writer
+
+    async def _write(self, frame: str | None) -> None:
         ws = self._ws
+        idle = False
         try:
-            while True:
-                item = await self._queue.get()
-                if item is CLOSE:
-                    break
-                assert isinstance(item, str)
-                await ws.send_text(item)
+            if frame is not None:
+                await ws.send_text(frame)
+            while pending := self._pending:
+                await ws.send_text(pending.popleft())
+            idle = self.close_code is None
         except (OSError, RuntimeError):
-            return
+            pass
         finally:
-            if ws.application_state is WebSocketState.CONNECTED:
-                with contextlib.suppress(OSError, RuntimeError):
-                    await ws.close(self.close_code or 1000)
+            if idle:  # all written: an idle outbox holds neither a queue nor a task
+                self._pending = None
+                self._writer = None
+            else:  # closed, failed or cancelled: close the socket; this task stays, for wait_closed
+                self._finished = True
+                if ws.application_state is WebSocketState.CONNECTED:
+                    with contextlib.suppress(OSError, RuntimeError):
+                        await ws.close(self.close_code or 1000)

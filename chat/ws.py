@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat import frames_nurse
 from chat.actions import Conversation, Nurse, verified_fields
+from chat.aio import LazyEvent
 from chat.dashboard.endpoint import NurseDashboard
 from chat.errors import ClientError, InvalidState, ShuttingDown
 from chat.feed import Feed
@@ -33,6 +34,9 @@ log = logging.getLogger("helseprat.ws")
 class Endpoint:
     """What both sides share: the receive loop, error replies, draining."""
 
+    # Thousands of these wait idle at once (youths in a queue): slots, and nothing made up
+    # front that most connections never use (docs/benchmarks.md, memory per connection).
+    __slots__ = ("_idle", "_log", "conn", "conn_id", "outbox", "rt", "ws")
     role: Role
 
     def __init__(self, rt: Runtime, ws: WebSocket) -> None:
@@ -41,12 +45,16 @@ class Endpoint:
         self.conn = Connection(self.role, rt.config.limits)
         self.outbox = Outbox(ws)
         self.conn_id = secrets.token_hex(6)  # logs say which connection, never who
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self.log = logging.LoggerAdapter(log, {"conn": self.conn_id, "role": self.role.value})
+        self._idle = LazyEvent(True)
+        self._log: logging.LoggerAdapter[logging.Logger] | None = None
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        if self._log is None:
+            self._log = logging.LoggerAdapter(log, {"conn": self.conn_id, "role": self.role.value})
+        return self._log
 
     async def run(self) -> None:
-        writer = asyncio.create_task(self.outbox.run())
         self.rt.connections.add(self)
         try:
             await self.on_open()
@@ -66,7 +74,7 @@ class Endpoint:
             self.outbox.close()
             with contextlib.suppress(Exception):
                 await self.on_close()
-            await writer
+            await self.outbox.wait_closed()
 
     async def _handle(self, data: str | bytes) -> None:
         result = self.conn.receive(data, self.rt.clock.monotonic())
@@ -113,6 +121,7 @@ class Endpoint:
 
 
 class YouthEndpoint(Endpoint):
+    __slots__ = ("_last_queue", "_tasks", "_watching", "client_key", "conv", "feed")
     role = Role.YOUTH
 
     def __init__(self, rt: Runtime, ws: WebSocket, client_key: str) -> None:
@@ -121,7 +130,7 @@ class YouthEndpoint(Endpoint):
         self.conv: Conversation | None = None
         self.feed: Feed | None = None
         self._watching: str | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] | None = None  # made when first needed
         self._last_queue: tuple[int, int, int | None] | None = None
 
     async def dispatch(self, cmd: Any) -> None:
@@ -205,6 +214,8 @@ class YouthEndpoint(Endpoint):
         except ValueError:
             return
         task = asyncio.create_task(self._follow(str(f.get("state", "")), f.get("service")))
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

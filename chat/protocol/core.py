@@ -123,7 +123,7 @@ class Rejected:
     fatal: bool = False  # the endpoint should close the connection after replying
 
 
-@dataclass
+@dataclass(slots=True)  # one per WebSocket
 class Connection:
     role: Role
     limits: Limits
