@@ -30,6 +30,8 @@ from identity_bridge.web.journal import JournalUnavailable
 
 log = logging.getLogger("helseprat.ws")
 
+WAITING_REFRESH_S = 15.0  # a waiting youth's "n waiting" is refreshed at most this often
+
 
 class Endpoint:
     """What both sides share: the receive loop, error replies, draining."""
@@ -121,7 +123,8 @@ class Endpoint:
 
 
 class YouthEndpoint(Endpoint):
-    __slots__ = ("_last_queue", "_tasks", "_watching", "client_key", "conv", "feed")
+    __slots__ = ("_last_queue", "_queue_said", "_tasks", "_watching", "client_key", "conv",
+                 "feed")
     role = Role.YOUTH
 
     def __init__(self, rt: Runtime, ws: WebSocket, client_key: str) -> None:
@@ -131,7 +134,8 @@ class YouthEndpoint(Endpoint):
         self.feed: Feed | None = None
         self._watching: str | None = None
         self._tasks: set[asyncio.Task[None]] | None = None  # made when first needed
-        self._last_queue: tuple[int, int, int | None] | None = None
+        self._last_queue: tuple[int, int | None, int] | None = None  # position, wait, waiting
+        self._queue_said = 0.0
 
     async def dispatch(self, cmd: Any) -> None:
         a = self.rt.actions
@@ -243,12 +247,20 @@ class YouthEndpoint(Endpoint):
         pos = view.position(self.conv.id)
         if pos is None:
             return
-        figures = (pos, len(view.items), view.expected_wait(pos))
-        if figures == self._last_queue:
-            return
-        self._last_queue = figures
+        wait = view.expected_wait(pos)
+        waiting = len(view.items)
+        now = self.rt.clock.monotonic()
+        last = self._last_queue
+        if last is not None and last[0] == pos and last[1] == wait:
+            # Only the count behind us changed (someone arrived or left further back): say
+            # it now and then, not on every change. With 10,000 waiting every arrival was
+            # 10,000 frames, and the position, which is what a youth waits for, is unchanged.
+            if last[2] == waiting or now - self._queue_said < WAITING_REFRESH_S:
+                return
+        self._last_queue = (pos, wait, waiting)
+        self._queue_said = now
         self.outbox.put(frames.frame("queue", conversation=self.conv.id, position=pos,
-                                     waiting=figures[1], expected_wait_s=figures[2]))
+                                     waiting=waiting, expected_wait_s=wait))
 
     async def on_close(self) -> None:
         if self.conv is None:

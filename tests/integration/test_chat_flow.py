@@ -104,6 +104,28 @@ async def test_youth_follows_the_queue_after_a_release(web: WebProcess) -> None:
         await c.close()
 
 
+async def test_a_waiting_youth_hears_when_its_place_moves_not_of_every_arrival(
+    web: WebProcess,
+) -> None:
+    first, s1 = await youth_start(web.base, "demo-skole")
+    assert ((await first.expect("queue"))["position"]) == 1
+    n = await nurse(web.base)
+    second, _ = await youth_start(web.base, "demo-skole")
+    assert ((await second.expect("queue"))["position"]) == 2
+    # The hub has handled the arrival once the dashboard shows two waiting (nurses are told
+    # first, then youths, in the same pass).
+    await n.expect("queue_snapshot", where=lambda f: len(f["items"]) == 2)
+    await n.send({"type": "claim", "conversation": s1.conversation})
+    await n.expect("claimed")
+    moved = await second.expect("queue")
+    assert (moved["position"], moved["waiting"]) == (1, 1)
+    assert (await first.expect("state", where=lambda f: f["state"] == "active"))
+    # The arrival behind the first youth did not move it: it was told its place once.
+    assert [f["position"] for f in first.seen if f["type"] == "queue"] == [1]
+    for c in (first, second, n):
+        await c.close()
+
+
 async def test_resume_delivers_exactly_the_missed_messages(web: WebProcess) -> None:
     y, session = await youth_start(web.base, "demo-skole")
     n = await nurse(web.base)
