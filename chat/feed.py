@@ -41,21 +41,27 @@ class Feed:
         self._held: list[tuple[int, str]] = []
         self._task: asyncio.Task[None] | None = None
         self._on_state = on_state  # told about state frames (rare), e.g. to follow the queue
-        self._own: set[str] = set()  # cmids this connection is sending: acked, not delivered
+        # cmids this connection is sending (acked, not delivered); made on the first send, as
+        # most connections of a busy evening are youths waiting in a queue
+        self._own: set[str] | None = None
 
     # The sending connection -----------------------------------------------------------------
     def sending(self, cmid: str) -> None:
         """``cmid`` is being sent on this connection: when it comes by in the sequence, this
         connection gets its ``ack`` there instead of a ``deliver``."""
+        if self._own is None:
+            self._own = set()
         self._own.add(cmid)
 
     def not_sent(self, cmid: str) -> None:
         """The send failed or was a duplicate (acked by the endpoint): nothing to turn."""
-        self._own.discard(cmid)
+        if self._own:
+            self._own.discard(cmid)
 
     def _as_ack(self, frame: str) -> str:
         """The ack for an own message's deliver frame, or the frame itself if not ours."""
-        if not self._own:
+        own = self._own
+        if not own:
             return frame
         # The deliver frame's cmid field; a JSON string value cannot hold '"cmid":"'
         # unescaped, so the first match is the field.
@@ -64,9 +70,9 @@ class Feed:
             return frame
         i += 8
         cmid = frame[i:frame.find('"', i)]
-        if cmid not in self._own:
+        if cmid not in own:
             return frame
-        self._own.discard(cmid)
+        own.discard(cmid)
         f = json.loads(frame)
         return frames.ack(cmid, f["seq"], False, f["ts"], conversation=self.cid)
 
@@ -90,7 +96,7 @@ class Feed:
             entries = await self._store.read_after(self.cid, self.last)
             for e in entries:
                 if e.seq > self.last:
-                    if e.cmid in self._own:
+                    if self._own and e.cmid in self._own:
                         self._own.discard(e.cmid)
                         self._outbox.put(frames.ack(e.cmid, e.seq, False, e.ts,
                                                     conversation=self.cid))
