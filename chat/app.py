@@ -46,7 +46,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = make_redis(redis_url)
-        store = Store(redis)
+        store = Store(redis, clock)
         hub = Hub(redis, store.queue_view)
         rt = Runtime(config=config, redis=redis, store=store,
                      actions=Actions(config, store, clock), accounts=Accounts(config, redis, clock),

@@ -19,10 +19,6 @@ def dedup(cid: str) -> str:
     return f"c:{{{cid}}}:d"
 
 
-def presence(cid: str) -> str:
-    return f"c:{{{cid}}}:p"
-
-
 def resume_attempts(cid: str) -> str:
     return f"c:{{{cid}}}:ra"
 
@@ -41,6 +37,11 @@ def queue(service: str) -> str:
 
 def service_channel(service: str) -> str:
     return f"s:{{{service}}}:e"
+
+
+def online(service: str) -> str:
+    """The service's connected youths: a sorted set, conversation -> presence expiry time."""
+    return f"on:{{{service}}}"
 
 
 def recent_waits(service: str) -> str:

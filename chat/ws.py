@@ -179,7 +179,7 @@ class YouthEndpoint(Endpoint):
                 await a.end_by_youth(self.conv)
             case c.Ping():
                 if self.conv is not None:
-                    await self.rt.store.set_presence(self.conv.id)
+                    await self.rt.store.set_presence(self.conv.id, self.conv.service)
                 self.outbox.put(frames.frame("pong"))
             case _:
                 raise InvalidState()
@@ -192,7 +192,7 @@ class YouthEndpoint(Endpoint):
         self.feed = Feed(conv.id, self.rt.store, self.outbox, after, on_state=self._state_seen)
         await self.rt.hub.subscribe(conv.id, self.feed)
         if conv.state != "closed":
-            await self.rt.store.set_presence(conv.id)
+            await self.rt.store.set_presence(conv.id, conv.service)
         if token is not None or after or conv.seq:
             fields: dict[str, object] = {"conversation": conv.id, "service": conv.service,
                                          "last_seq": conv.seq, "key_bundle": conv.key_bundle,
@@ -228,8 +228,11 @@ class YouthEndpoint(Endpoint):
             return
         if state == "waiting":
             target = service if isinstance(service, str) and service else self.conv.service
-            if target != self.conv.service:
+            if target != self.conv.service:  # transferred: our presence moves with us
+                old = self.conv.service
                 self.conv = dataclasses.replace(self.conv, service=target)
+                await self.rt.store.clear_presence(self.conv.id, old)
+                await self.rt.store.set_presence(self.conv.id, target)
             if target != self._watching:
                 if self._watching:
                     await self.rt.hub.unwatch(self._watching, self)
@@ -270,7 +273,7 @@ class YouthEndpoint(Endpoint):
             await self.feed.stop()
         if self._watching:
             await self.rt.hub.unwatch(self._watching, self)
-        await self.rt.store.clear_presence(self.conv.id)
+        await self.rt.store.clear_presence(self.conv.id, self.conv.service)
         if self._watching:
             await self.rt.store.publish_queue_changed(self._watching)
 

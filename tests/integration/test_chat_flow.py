@@ -104,6 +104,26 @@ async def test_youth_follows_the_queue_after_a_release(web: WebProcess) -> None:
         await c.close()
 
 
+async def test_the_queue_shows_whether_the_waiting_youth_is_connected(web: WebProcess) -> None:
+    y, s = await youth_start(web.base, "demo-skole")
+    n = await nurse(web.base)
+
+    def online(f: dict[str, object]) -> list[object]:
+        items = f["items"]
+        assert isinstance(items, list)
+        return [i["online"] for i in items if i["conversation"] == s.conversation]
+
+    await n.expect("queue_snapshot", where=lambda f: online(f) == [True])
+    await y.close()  # left the page: still in the queue, no longer connected
+    await n.expect("queue_snapshot", where=lambda f: online(f) == [False])
+    back = await ProtocolClient.open(web.base.replace("http", "ws") + "/ws/youth")
+    await back.send({"type": "resume", "conversation": s.conversation, "token": s.token,
+                     "after": 0})
+    await n.expect("queue_snapshot", where=lambda f: online(f) == [True])
+    for c in (back, n):
+        await c.close()
+
+
 async def test_a_waiting_youth_hears_when_its_place_moves_not_of_every_arrival(
     web: WebProcess,
 ) -> None:
