@@ -5,6 +5,11 @@ Conversation channels carry ``"<seq> <frame>"``: the receiver forwards the frame
 what it already sent from history. Service channels carry a bare "queue changed" signal; the hub
 turns bursts of those into at most one queue read per service per ``debounce`` seconds.
 
+A subscription is in effect once Redis has confirmed it: ``subscribe`` returns only then, so a
+feed that reads history after it cannot miss a message published in between. Conversation
+channels asked for in the same loop turn (thousands at once when every client re-attaches after
+a restart) share one SUBSCRIBE command.
+
 After the pub/sub connection is re-established (Redis restarted, network blip) every subscriber
 is asked to ``resync``: it re-reads its log after the last sequence it delivered, so nothing
 published while the connection was down is lost.
@@ -16,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -49,6 +55,7 @@ class QueueWatcher(Protocol):
 QueueReader = Callable[[str], Awaitable[QueueView]]
 
 _SLICE = 256
+_SUBSCRIBE_CHUNK = 1000  # channels per SUBSCRIBE command
 
 
 def _watch_order(w: QueueWatcher) -> int:
@@ -70,7 +77,13 @@ class Hub:
         self._wake = asyncio.Event()
         self._connected_once = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # orders SUBSCRIBE / UNSUBSCRIBE commands
+        # Conversation channels to subscribe in the next SUBSCRIBE (in order), and per channel
+        # one future per SUBSCRIBE asked for and not yet confirmed, oldest first (Redis confirms
+        # each channel of each SUBSCRIBE in order).
+        self._joining: dict[str, None] = {}
+        self._confirm: dict[str, deque[asyncio.Future[None]]] = {}
+        self._joins: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         await self._pubsub.subscribe(self._control)
@@ -78,8 +91,9 @@ class Hub:
                        asyncio.create_task(self._queues(), name="hub-queues")]
 
     async def stop(self) -> None:
-        for t in self._tasks:
+        for t in (*self._tasks, *self._joins):
             t.cancel()
+        self._cancel_waits()
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, RedisError):
                 await t
@@ -88,25 +102,94 @@ class Hub:
 
     # -- conversation channels ---------------------------------------------------------------
     async def subscribe(self, cid: str, sub: Subscriber) -> None:
+        """Deliver the conversation's events to ``sub``; returns once Redis has confirmed the
+        subscription (raises RedisError if it could not be asked for)."""
         ch = keys.conversation_channel(cid)
+        subs = self._subs.get(ch)
+        if subs is None:
+            self._subs[ch] = {sub}
+            fut = asyncio.get_running_loop().create_future()
+            self._confirm.setdefault(ch, deque()).append(fut)
+            if not self._joining:
+                asyncio.get_running_loop().call_soon(self._send_joins_soon)
+            self._joining[ch] = None
+            await asyncio.shield(fut)  # others may wait for it too: our cancellation is ours
+            return
+        subs.add(sub)
+        pending = self._confirm.get(ch)
+        if pending:  # someone else's SUBSCRIBE for this channel is still on its way
+            await asyncio.shield(pending[-1])
+
+    def _send_joins_soon(self) -> None:
+        task = asyncio.create_task(self._send_joins())
+        self._joins.add(task)
+        task.add_done_callback(self._joins.discard)
+
+    async def _send_joins(self) -> None:
         async with self._lock:
-            subs = self._subs.get(ch)
-            if subs is None:
-                self._subs[ch] = subs = set()
-                await self._pubsub.subscribe(ch)
-            subs.add(sub)
+            channels, self._joining = list(self._joining), {}
+            for i in range(0, len(channels), _SUBSCRIBE_CHUNK):
+                chunk = channels[i:i + _SUBSCRIBE_CHUNK]
+                try:
+                    await self._pubsub.subscribe(*chunk)
+                except (RedisError, OSError) as exc:
+                    for ch in channels[i:]:  # not asked for: those waiting get the error
+                        if ch in self._joining:  # wanted again meanwhile: that one goes next
+                            self._settle(ch, error=exc)
+                        else:  # forgotten, so the next subscriber asks again
+                            self._settle(ch, newest=True, error=exc)
+                            self._subs.pop(ch, None)
+                    return
+
+    def _settle(self, ch: str, newest: bool = False, error: BaseException | None = None) -> None:
+        """Resolve the oldest (or the newest, never sent) SUBSCRIBE future of ``ch``."""
+        pending = self._confirm.get(ch)
+        if not pending:
+            return
+        fut = pending.pop() if newest else pending.popleft()
+        if not pending:
+            del self._confirm[ch]
+        if fut.done():
+            return
+        if error is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(error)
+
+    def _resubscribed(self) -> None:
+        """redis-py re-subscribed every channel it knows in one command after a reconnect, and
+        Redis has confirmed one of them, so all of them are in effect: nobody waits for those.
+        (SUBSCRIBEs lost with the old connection are never confirmed one by one.)"""
+        known = self._pubsub.channels
+        for ch in [ch for ch in self._confirm if ch in known]:
+            unsent = ch in self._joining  # its newest SUBSCRIBE has not left yet: keep it
+            while len(self._confirm.get(ch, ())) > unsent:
+                self._settle(ch)
+
+    def _cancel_waits(self) -> None:
+        pending, self._confirm = self._confirm, {}
+        for futs in pending.values():
+            for fut in futs:
+                fut.cancel()
 
     async def unsubscribe(self, cid: str, sub: Subscriber) -> None:
         ch = keys.conversation_channel(cid)
+        subs = self._subs.get(ch)
+        if subs is None:
+            return
+        subs.discard(sub)
+        if subs:
+            return
+        del self._subs[ch]
+        if ch in self._joining:  # its SUBSCRIBE has not left yet: it need not
+            del self._joining[ch]
+            self._settle(ch, newest=True)
+            return
         async with self._lock:
-            subs = self._subs.get(ch)
-            if subs is None:
-                return
-            subs.discard(sub)
-            if not subs:
-                del self._subs[ch]
-                with contextlib.suppress(RedisError):
-                    await self._pubsub.unsubscribe(ch)
+            if ch in self._subs or ch in self._joining:
+                return  # wanted again meanwhile
+            with contextlib.suppress(RedisError):
+                await self._pubsub.unsubscribe(ch)
 
     # -- plain channels --------------------------------------------------------------------
     async def listen(self, channel: str, listener: ChannelListener) -> None:
@@ -165,10 +248,16 @@ class Hub:
                 continue
             kind = msg["type"]
             channel = msg["channel"]
-            if kind == "subscribe" and channel == self._control:
-                if self._connected_once:
-                    self._resync_all()
-                self._connected_once = True
+            if kind == "subscribe":
+                if channel == self._control:
+                    # Once at start; again after a reconnect, when redis-py re-subscribes every
+                    # channel in one command (ours first): all of them are in effect now.
+                    if self._connected_once:
+                        self._resubscribed()
+                        self._resync_all()
+                    self._connected_once = True
+                else:
+                    self._settle(channel)
                 continue
             if kind != "message":
                 continue

@@ -16,6 +16,7 @@ from redis.exceptions import NoScriptError
 
 from chat import keys
 from chat.clock import Clock, SystemClock
+from chat.coalesce import Coalescer
 
 # Append a message. KEYS: meta, log, dedup. ARGV: cmid, role, sender, body, ts, ttl, channel,
 # frame prefix, frame suffix, writer (a nurse who must have the conversation, or '').
@@ -167,6 +168,9 @@ class Store:
         self._flushing: set[asyncio.Task[None]] = set()
         self._flush_scheduled = False
         self._last_flush = 0.0
+        # Reads and presence marks that many connections make at once (all of them re-attach
+        # after a restart) leave together, one pipeline per loop turn (chat/coalesce.py).
+        self._reads = Coalescer(redis)
 
     async def create_conversation(
         self, cid: str, service: str, fields: dict[str, str | int], ttl: int, now: float
@@ -181,7 +185,8 @@ class Store:
         await pipe.execute()
 
     async def meta(self, cid: str) -> dict[str, str]:
-        return cast(dict[str, str], await self.redis.hgetall(keys.meta(cid)))
+        key = keys.meta(cid)
+        return cast(dict[str, str], await self._reads.call(lambda p: p.hgetall(key)))
 
     async def append(
         self, cid: str, cmid: str, role: str, sender: str, body: str, ts: int, ttl: int,
@@ -258,8 +263,9 @@ class Store:
                 fut.set_result(r)
 
     async def read_after(self, cid: str, after: int, count: int = 500) -> list[LogEntry]:
-        raw = cast(list[tuple[str, dict[str, str]]], await self.redis.xrange(
-            keys.log(cid), min=f"0-{after + 1}", max="+", count=count))
+        key, start = keys.log(cid), f"0-{after + 1}"
+        raw = cast(list[tuple[str, dict[str, str]]], await self._reads.call(
+            lambda p: p.xrange(key, min=start, max="+", count=count)))
         out = []
         for entry_id, f in raw:
             out.append(LogEntry(seq=int(entry_id.split("-")[1]), role=f["r"], sender=f["s"],
@@ -339,11 +345,15 @@ class Store:
         """The youth of ``cid`` is connected (for ``ttl`` seconds, renewed by its pings)."""
         now = self.clock.now()
         key = keys.online(service)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(key, {cid: now + ttl})
-        pipe.zremrangebyscore(key, "-inf", now)  # the expired, e.g. after a crash
-        pipe.expire(key, ttl * 2)  # gone when nobody has been connected for a while
-        await pipe.execute()
+        r = self._reads  # in the same pipeline as other connections' reads and marks
+        replies = await asyncio.gather(
+            r.call(lambda p: p.zadd(key, {cid: now + ttl})),
+            r.call(lambda p: p.zremrangebyscore(key, "-inf", now)),  # the expired, e.g. after a crash
+            r.call(lambda p: p.expire(key, ttl * 2)),  # gone when nobody has been connected for a while
+            return_exceptions=True)
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
 
     async def clear_presence(self, cid: str, service: str) -> None:
         await self.redis.zrem(keys.online(service), cid)

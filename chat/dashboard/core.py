@@ -6,8 +6,10 @@ been stored; every figure here is metadata: counts, times, outcome codes, flag k
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import redis.asyncio as aioredis
 
@@ -44,6 +46,10 @@ class Flagged:
                 "nurse": self.nurse}
 
 
+def _failed(fut: asyncio.Future[Any]) -> bool:
+    return fut.done() and (fut.cancelled() or fut.exception() is not None)
+
+
 def is_lead(nurse: Nurse) -> bool:
     return nurse.role in LEAD_ROLES
 
@@ -74,6 +80,9 @@ class Dashboard:
         self.clock = clock
         self.audit = Audit(config, store.redis, clock)
         self.canned = Canned(store.redis)
+        # Boards being (or last) read per service, with the tick at which the read began.
+        self._ticks = itertools.count(1)
+        self._boards: dict[str, tuple[int, asyncio.Future[dict[str, object]]]] = {}
 
     # -- statistics (per service and local day) -------------------------------------------------
     def _day(self, service: str, ts: float | None = None) -> str:
@@ -222,6 +231,22 @@ class Dashboard:
                 "flags": [f.as_json() for f in await self.flagged(service)],
                 "on_duty": await self.on_duty(service),
                 "target_wait_s": svc.target_wait_seconds if svc else 120}
+
+    def tick(self) -> int:
+        """A point in time for ``shared_board``: take it when told that a board changed."""
+        return next(self._ticks)
+
+    async def shared_board(self, service: str, since: int) -> dict[str, object]:
+        """The board, as read after ``since`` (a ``tick``): every dashboard of a service is told
+        of each change at once (hundreds when all reconnect after a restart), and those told
+        before a read began share that read instead of making one each."""
+        current = self._boards.get(service)
+        if current is None or current[0] <= since or _failed(current[1]):
+            read: asyncio.Future[Any] = asyncio.ensure_future(self.board(service))
+            read.add_done_callback(_failed)  # a failure is logged by those who waited, if any
+            current = (self.tick(), read)
+            self._boards[service] = current
+        return cast(dict[str, object], await asyncio.shield(current[1]))
 
     async def _publish_team(self, service: str) -> None:
         # The service channel's "queue changed" signal makes every dashboard re-read its board.

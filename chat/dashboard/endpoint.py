@@ -33,7 +33,7 @@ log = logging.getLogger("helseprat.dashboard")
 class NurseDashboard:
     def __init__(self, ep: NurseEndpoint) -> None:
         self.ep = ep
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, int] = {}  # service -> when told of its latest change (a tick)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -84,7 +84,7 @@ class NurseDashboard:
 
     # -- live board -----------------------------------------------------------------------------
     def queue_changed(self, service: str) -> None:
-        self._dirty.add(service)
+        self._dirty[service] = self._dash.tick()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._refresh())
 
@@ -92,8 +92,9 @@ class NurseDashboard:
         try:
             while self._dirty:
                 service = min(self._dirty)
-                self._dirty.discard(service)
-                self.ep.outbox.put(frames.frame("board", **await self._dash.board(service)))
+                since = self._dirty.pop(service)
+                board = await self._dash.shared_board(service, since)
+                self.ep.outbox.put(frames.frame("board", **board))
                 await self._check_inbox()
         except (RedisError, OSError) as exc:
             self.ep.log.warning("board refresh failed: %s", type(exc).__name__)

@@ -77,6 +77,11 @@ _SEND_KEYS = {Role.YOUTH: frozenset({"v", "type", "cmid", "body"}),
               Role.NURSE: frozenset({"v", "type", "cmid", "body", "conversation"})}
 _BARE_KEYS = {Role.YOUTH: frozenset({"v", "type"}),
               Role.NURSE: frozenset({"v", "type", "conversation"})}
+# The frames every client sends on each reconnect (a server restart brings all of them at once).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_SEQ_MAX = 9007199254740991
+_RESUME_KEYS = frozenset({"v", "type", "conversation", "token", "after"})
+_OPEN_KEYS = frozenset({"v", "type", "conversation", "after"})
 
 
 def fast_valid(role: Role, kind: object, obj: dict[str, Any]) -> bool:
@@ -98,7 +103,19 @@ def fast_valid(role: Role, kind: object, obj: dict[str, Any]) -> bool:
         return obj.keys() == _BARE_KEYS[role]
     if kind == "ping":
         return obj.keys() == _BARE_KEYS[Role.YOUTH]
+    if kind == "resume" and role is Role.YOUTH:
+        conv, token = obj.get("conversation"), obj.get("token")
+        return (obj.keys() == _RESUME_KEYS and _seq(obj["after"])
+                and conv.__class__ is str and _CONV.fullmatch(conv) is not None
+                and token.__class__ is str and _TOKEN.fullmatch(token) is not None)
+    if kind == "open" and role is Role.NURSE:
+        keys = obj.keys()
+        return keys == _BARE_KEYS[role] or (keys == _OPEN_KEYS and _seq(obj["after"]))
     return False
+
+
+def _seq(value: object) -> bool:
+    return type(value) is int and 0 <= value <= _SEQ_MAX  # not bool: the schema says integer
 
 
 # Which youth commands are allowed in which state.

@@ -127,3 +127,49 @@ def test_closed_connection_accepts_nothing() -> None:
     conn.close()
     r = conn.receive(frame(type="ping"), 0)
     assert isinstance(r, Rejected) and r.fatal
+
+
+# What every client sends when it comes back (all at once after a restart) skips the JSON Schema
+# validator when plain checks can tell it is valid; anything else still meets the schema.
+_REATTACH = [
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN, "after": 0}, True),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN, "after": 2**53 - 1}, True),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN, "after": 2**53}, False),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN, "after": -1}, False),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN, "after": True}, False),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN, "after": 3.0}, False),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN}, False),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN + "x", "after": 0}, False),
+    ("youth", {"type": "resume", "conversation": CID, "token": "t" * 42 + "!", "after": 0}, False),
+    ("youth", {"type": "resume", "conversation": "short", "token": TOKEN, "after": 0}, False),
+    ("youth", {"type": "resume", "conversation": CID + "\n", "token": TOKEN, "after": 0}, False),
+    ("youth", {"type": "resume", "conversation": CID, "token": TOKEN, "after": 0, "x": 1}, False),
+    ("nurse", {"type": "open", "conversation": CID}, True),
+    ("nurse", {"type": "open", "conversation": CID, "after": 12}, True),
+    ("nurse", {"type": "open", "conversation": CID, "after": "12"}, False),
+    ("nurse", {"type": "open", "conversation": CID, "after": -1}, False),
+    ("nurse", {"type": "open", "conversation": "x" * 33, "after": 1}, False),
+    ("nurse", {"type": "open", "conversation": CID, "after": 1, "token": TOKEN}, False),
+]
+
+
+@pytest.mark.parametrize(("role", "obj", "fast"), _REATTACH)
+def test_reattach_frames_take_the_fast_path_only_when_the_schema_agrees(
+    role: str, obj: dict[str, object], fast: bool,
+) -> None:
+    from chat.protocol.core import fast_valid, validators
+
+    r = Role(role)
+    full = {"v": 1, **obj}
+    assert fast_valid(r, obj["type"], full) is fast  # False: the schema decides, as before
+    if fast:  # never accepts what the schema refuses
+        validators(r)[str(obj["type"])].validate(full)
+
+
+def test_resume_and_open_are_parsed_the_same_on_the_fast_path() -> None:
+    assert youth().receive(frame(type="resume", conversation=CID, token=TOKEN, after=4), 0) == \
+        c.Resume(CID, TOKEN, 4)
+    nurse = Connection(Role.NURSE, Limits())
+    assert nurse.receive(frame(type="open", conversation=CID), 0) == c.Open(CID, 0)
+    assert rejected_code(youth().receive(frame(type="resume", conversation=CID, token=TOKEN,
+                                               after=-1), 0)) == "schema_violation"
