@@ -96,6 +96,7 @@ class Tally:
     msgs: dict[str, Msg] = field(default_factory=dict)
     disconnects: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    connect_failures: dict[str, int] = field(default_factory=dict)  # failed connect attempts
     replays: int = 0
 
     def step_of(self, t: float) -> int:
@@ -106,6 +107,13 @@ class Tally:
 
     def error(self, code: str) -> None:
         self.errors[code] = self.errors.get(code, 0) + 1
+
+    def connect_failed(self, exc: BaseException) -> None:
+        # Refused while the server is down is expected; timeouts or resets are not.
+        name = "refused" if isinstance(exc, ConnectionRefusedError) else type(exc).__name__
+        if exc.__cause__ is not None:  # e.g. InvalidMessage from EOFError: closed before a reply
+            name += f"({type(exc.__cause__).__name__})"
+        self.connect_failures[name] = self.connect_failures.get(name, 0) + 1
 
 
 class Client:
@@ -123,6 +131,7 @@ class Client:
         self.task: asyncio.Task[None] | None = None
         self.down_since: float | None = None
         self.resumed_at: float | None = None
+        self.opened_at: float | None = None  # the latest WebSocket handshake completed
         self.extra_headers: dict[str, str] = {}
 
     def start(self) -> None:
@@ -135,13 +144,15 @@ class Client:
                 ws = await connect(ws_url(self.base, self.path), ping_interval=None, max_size=None,
                                    open_timeout=30, close_timeout=1, compression=self.compression,
                                    additional_headers=self.extra_headers or None)
-            except (OSError, WebSocketException, TimeoutError):
+            except (OSError, WebSocketException, TimeoutError) as exc:
                 attempt += 1
+                self.w.tally.connect_failed(exc)
                 # Exponential backoff with full jitter so 10k clients do not return in step.
                 await asyncio.sleep(random.uniform(0.05, min(2.0, 0.1 * 2 ** min(attempt, 5))))
                 continue
             attempt = 0
             self.ws = ws
+            self.opened_at = now()
             try:
                 await self.attached()
                 self.connected.set()
@@ -231,6 +242,10 @@ class Youth(Client):
         elif kind == "ack":
             self.unacked.pop(f["cmid"], None)
             self.w.acked(f["cmid"])
+            # An ack stands in the sequence where our message is (no deliver of it comes back),
+            # so it moves the resume point on, as in the browser (static/js/youth.js).
+            if not f.get("duplicate") and f.get("seq", 0) > self.last:
+                self.last = f["seq"]
         elif kind == "started":
             self.cid, self.token = f["conversation"], f["token"]
             self.session = crypto.new_session(self.cid, self.ck, EPOCH, [self.w.nurse_sign.public_key],
@@ -289,6 +304,8 @@ class NurseConn(Client):
         self.pending_open: set[str] = set()
         self.on_snapshot = on_snapshot
         self.first = True
+        self.hello_at: float | None = None  # latest hello, and first history_end after it
+        self.first_end_at: float | None = None
 
     async def attached(self) -> None:
         if self.first:
@@ -322,6 +339,8 @@ class NurseConn(Client):
             c = self.convs.get(f.get("conversation", ""))
             if c is not None:
                 c.unacked.pop(f["cmid"], None)
+                if not f.get("duplicate") and f.get("seq", 0) > c.last:  # as static/js/nurse.js
+                    c.last = f["seq"]
             self.w.acked(f["cmid"])
         elif kind == "state":
             c = self.convs.get(f["conversation"])
@@ -335,12 +354,15 @@ class NurseConn(Client):
             if c is not None and c.claimed is not None and not c.claimed.done():
                 c.claimed.set_result(None)
             self.pending_open.discard(f["conversation"])
+            if self.first_end_at is None:
+                self.first_end_at = now()
             if not self.pending_open and self.resumed_at is None:
                 self.resumed_at = now()
         elif kind == "queue_snapshot":
             if self.on_snapshot is not None:
                 self.on_snapshot(f)
         elif kind == "hello":
+            self.hello_at, self.first_end_at = now(), None
             if not self.convs and self.resumed_at is None:
                 self.resumed_at = now()
         elif kind == "error":
@@ -570,6 +592,7 @@ class Worker:
                 "unacked": sum(not m.acked for m in msgs),
                 "undelivered": sum(not m.delivered for m in msgs),
                 "disconnects": self.tally.disconnects, "errors": dict(self.tally.errors),
+                "connect_failures": dict(self.tally.connect_failures),
                 "replays": self.tally.replays}
 
     async def cmd_losses(self, wait: float = 0.0) -> dict[str, Any]:
@@ -584,9 +607,23 @@ class Worker:
             if all(c.resumed_at is not None and c.resumed_at > since for c in clients):
                 break
             await asyncio.sleep(0.05)
-        times = [c.resumed_at - since for c in clients if c.resumed_at is not None and c.resumed_at > since]
+        def took(cs: list[Youth] | list[NurseConn]) -> list[float]:
+            return [c.resumed_at - since for c in cs if c.resumed_at is not None and c.resumed_at > since]
+
+        youth, nurse = took(self.youths), took(self.nurses)
+        times = youth + nurse
+
+        def since_kill(ts: list[float | None]) -> list[float]:
+            return [t - since for t in ts if t is not None and t > since]
+
+        # Where the time went, per client after the kill: handshake done; nurse: hello, first
+        # history_end (the rest is the other 23 conversations, opened one after another).
+        phases = {"youth handshake": since_kill([y.opened_at for y in self.youths]),
+                  "nurse handshake": since_kill([n.opened_at for n in self.nurses]),
+                  "nurse hello": since_kill([n.hello_at for n in self.nurses]),
+                  "nurse first open": since_kill([n.first_end_at for n in self.nurses])}
         return {"clients": len(clients), "resumed": len(times), "max": max(times, default=None),
-                "times": times}
+                "times": times, "youth": youth, "nurse": nurse, "phases": phases}
 
     async def cmd_youths(self, base: str, n: int, spread: float, t0: float, compression: str | None,
                          timeout: float = 60.0) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class Opts:
     profile: str | None = None  # py-spy output path for the server under the relay ramp
     rates: list[int] | None = None
     targets: tuple[str, ...] = ("ceiling", "1", "2")
+    pairs: int | None = None  # storm: youth/nurse pairs instead of the scenario's size
 
 
 def fmt_ms(v: float | None) -> str:
@@ -131,7 +132,10 @@ def relay_ramp(o: Opts) -> None:
     if "1" not in o.targets and "2" not in o.targets:
         return
     with BenchEnv() as env:
-        wrapper = ["py-spy", "record", "-o", o.profile, "-r", "200", "--nonblocking", "--"] if o.profile else None
+        # An SVG flame graph, or collapsed stacks (one line per stack) for a path ending in .txt.
+        fmt = ["--format", "raw"] if o.profile and o.profile.endswith(".txt") else []
+        wrapper = ["py-spy", "record", "-o", o.profile, "-r", "200", "--nonblocking", *fmt, "--"] \
+            if o.profile else None
         if "1" in o.targets:
             web = env.web(wrapper)
             cookie = login(web.base)
@@ -275,6 +279,7 @@ def burst(o: Opts) -> None:
 def storm(o: Opts) -> None:
     # 10,000 connected clients: 9,600 youths in conversation with 400 nurse connections (24 each).
     pairs, per_nurse, rate = (960, 24, 200) if o.quick else (9600, 24, 500)
+    pairs = o.pairs or pairs
     with BenchEnv() as env:
         web = env.web()
         cookie = login(web.base)
@@ -291,28 +296,77 @@ def storm(o: Opts) -> None:
             for c in w.conns:
                 c.send(("run", {"steps": [(rate / o.workers, 20.0)], "t0": t0, "drain": 5.0}))
             time.sleep(4.0)
+            overflows = listen_overflows()
             t_kill = now()
             web.kill9()
             log("storm: web process killed (SIGKILL)")
             web.proc = None
+            if o.profile:  # the restarted server runs under py-spy (the resume wave)
+                fmt = ["--format", "raw"] if o.profile.endswith(".txt") else []
+                web.wrapper = [_py_spy(), "record", "-o", o.profile, "-r", "100", "--nonblocking",
+                               *fmt, "--"]
             web.start()  # same port
-            log(f"storm: restarted after {now() - t_kill:.2f} s")
-            runs = [c.recv()[1] for c in w.conns]
-            res = w.call("resumed", {"since": t_kill, "timeout": 120.0}, timeout=200)
+            t_up = now()
+            log(f"storm: restarted after {t_up - t_kill:.2f} s")
+            with Sampler({"server": [web.pid], "redis": [env.redis_pid], "gen": w.pids}) as sampler:
+                runs = [c.recv()[1] for c in w.conns]
+                res = w.call("resumed", {"since": t_kill, "timeout": 120.0}, timeout=200)
+                times = [t for r in res for t in r["times"]]
+                usage = sampler.window(t_up, t_kill + max(times, default=0.0))
+            overflows = listen_overflows() - overflows
             losses = w.call("losses", {"wait": 5.0})
-            times = [t for r in res for t in r["times"]]
+            resuming = max(0.0, max(times, default=0.0) - (t_up - t_kill))
+            server_cpu = usage.get("server", (0.0, 0))[0] / 100 * resuming
+            youth = [t for r in res for t in r["youth"]]
+            nurse = [t for r in res for t in r["nurse"]]
             f = {"clients": clients, "server RSS before kill": f"{base_rss / MB:.0f} MB",
                  "resumed": f"{sum(r['resumed'] for r in res)}/{sum(r['clients'] for r in res)}",
                  "all resumed after kill": f"{_s(max(times, default=None))} s",
                  "resume p50/p99 s": f"{_s(percentile(times, 50))}/{_s(percentile(times, 99))}",
+                 "youth p50/p99/max s": f"{_s(percentile(youth, 50))}/{_s(percentile(youth, 99))}/"
+                                        f"{_s(max(youth, default=None))}",
+                 "nurse p50/p99/max s": f"{_s(percentile(nurse, 50))}/{_s(percentile(nurse, 99))}/"
+                                        f"{_s(max(nurse, default=None))}",
+                 **{f"{k} p50/max s": f"{_s(percentile(v, 50))}/{_s(max(v, default=None))}"
+                    for k in res[0]["phases"]
+                    for v in [[t for r in res for t in r["phases"][k]]]},
+                 "resumed by 10/20/30 s": "/".join(str(sum(t <= x for t in times)) for x in (10, 20, 30)),
+                 "server up after kill": f"{t_up - t_kill:.2f} s",
+                 "listen queue overflows (machine-wide)": overflows,
+                 "usage while resuming": usage_str(usage),
+                 # CPU seconds the restarted server spent until the last client was back (with
+                 # the traffic still flowing): robust to other load on a shared machine.
+                 "server CPU while resuming": f"{server_cpu:.1f} s",
                  "acked": sum(x["acked"] for x in losses),
                  "acked lost": sum(x["lost"] for x in losses),
                  "unacked at end": sum(x["unacked"] for x in losses),
                  "disconnects": sum(x["disconnects"] for x in losses),
                  "errors": _merge([x["errors"] for x in losses]),
+                 "failed connect attempts": _merge([x["connect_failures"] for x in losses]),
                  "sent during run": sum(sum(r["sent"]) for r in runs)}
             log(f"storm: {f}")
             o.rows.append(Row(f"storm: kill -9 under {clients} clients", "all resumed <30 s, 0 lost", f))
+
+
+def listen_overflows() -> int:
+    """TcpExt ListenOverflows (connections dropped because an accept queue was full), for the
+    whole machine (Linux); -1 elsewhere."""
+    try:
+        with open("/proc/net/netstat", encoding="ascii") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return -1
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return int(row.get("ListenOverflows", -1))
+    return -1
+
+
+def _py_spy() -> str:
+    """py-spy next to this interpreter (the venv's), else the one on PATH."""
+    here = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    return here if os.path.exists(here) else "py-spy"
 
 
 def _merge(ds: list[dict[str, int]]) -> dict[str, int]:
@@ -359,16 +413,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-deflate", action="store_true",
                     help="do not offer permessage-deflate (browsers do; default offers it)")
     ap.add_argument("--step-seconds", type=float, default=None)
-    ap.add_argument("--profile", help="relay-ramp: run the 1-process server under py-spy, write SVG here")
+    ap.add_argument("--profile", help="relay-ramp: run the 1-process server under py-spy, write SVG here "
+                    "(storm: the restarted server); a path ending in .txt gets collapsed stacks")
     ap.add_argument("--json", help="also write the rows as JSON here")
     ap.add_argument("--rates", help="relay-ramp: comma-separated offered rates (msg/s)")
     ap.add_argument("--targets", default="ceiling,1,2", help="relay-ramp: any of ceiling,1,2")
+    ap.add_argument("--pairs", type=int, help="storm: pairs (9,600 full, 960 quick)")
     a = ap.parse_args(argv)
     raise_nofile()
     o = Opts(quick=a.quick, workers=a.workers, compression=None if a.no_deflate else "deflate",
              step_seconds=a.step_seconds or (3.0 if a.quick else 10.0), profile=a.profile,
              rates=[int(x) for x in a.rates.split(",")] if a.rates else None,
-             targets=tuple(a.targets.split(",")))
+             targets=tuple(a.targets.split(",")), pairs=a.pairs)
     names = a.scenarios or list(SCENARIOS)
     unknown = set(names) - set(SCENARIOS)
     if unknown:
