@@ -59,7 +59,14 @@ class Endpoint:
     async def run(self) -> None:
         self.rt.connections.add(self)
         try:
-            await self.on_open()
+            try:
+                await self.on_open()
+            except (RedisError, OSError) as exc:
+                # Storage is away while the socket opens (e.g. every client back at once after
+                # a restart): "try again", as for a frame, not a traceback per socket.
+                self.log.warning("storage unavailable on open: %s", type(exc).__name__)
+                self.outbox.put(frames.error("unavailable", "Try again in a moment."))
+                self.outbox.close(1013)
             while self.outbox.close_code is None:
                 try:
                     msg = await self.ws.receive()
@@ -417,7 +424,12 @@ async def nurse_ws(ws: WebSocket) -> None:
     if origin not in (rt.config.public_url, f"http://{host}", f"https://{host}"):
         await ws.close(1008)
         return
-    session = await rt.accounts.session(ws.cookies.get("hp_session"))
+    try:
+        session = await rt.accounts.session(ws.cookies.get("hp_session"))
+    except (RedisError, OSError) as exc:
+        log.warning("storage unavailable for a nurse's session check: %s", type(exc).__name__)
+        await ws.close(1013)  # before accept: the handshake is refused; the page retries
+        return
     if session is None:
         await ws.close(1008)
         return

@@ -6,6 +6,7 @@ import asyncio
 import base64
 
 import redis.asyncio as aioredis
+from websockets.exceptions import InvalidStatus
 
 from chat.client import nurse_connect, nurse_login, youth_start
 from chat.redis_proc import RedisProcess
@@ -120,3 +121,22 @@ async def test_redis_restart_keeps_acked_messages(
     assert [c for _, _, c in youth.received][-1] == "afterrestart"
     assert len(await _log(redis_url, session.conversation)) == 21
     await youth.stop()
+
+
+async def test_nurse_socket_while_redis_is_down_is_refused_without_a_traceback(
+    web: WebProcess, redis_proc: RedisProcess
+) -> None:
+    cookie = await nurse_login(web.base, "demo.nurse", DEMO_PASSWORD)
+    redis_proc.stop()
+    try:
+        refused = False
+        try:
+            n = await nurse_connect(web.base, cookie)
+            await n.expect("hello", timeout=30)
+        except (ConnectionError, OSError, InvalidStatus, TimeoutError):
+            refused = True
+        assert refused
+    finally:
+        redis_proc.start()
+    assert "Traceback" not in web.log_text()
+    assert "storage unavailable" in web.log_text()
