@@ -6,6 +6,11 @@ far more per command (a pool checkout, a socket write, a read, and its bookkeepi
 does, so ``Coalescer`` gathers what the connections ask for in one turn of the loop and sends
 it as one pipeline (no transaction: the commands are independent) in the next turn. Each caller
 still gets its own reply, or its own error. An idle server sends a pipeline of one at once.
+
+The same holds for message appends under relay load, with two limits (``depth`` pipelines in
+flight, ``spacing`` seconds between them): while one is on its way, the appends that arrive
+meanwhile wait and leave together as the next one, so a busy server makes one socket write for
+many (a loopback write costs ~20 µs of CPU here; a millisecond is nothing to a chat message).
 """
 
 from __future__ import annotations
@@ -21,25 +26,50 @@ Queue = Callable[[Pipeline], object]  # puts one command on the pipeline (e.g. p
 
 
 class Coalescer:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    """``depth``: pipelines in flight at once (None: no limit); ``spacing``: seconds between
+    pipelines while busy (0: one per loop turn)."""
+
+    def __init__(self, redis: aioredis.Redis, depth: int | None = None,
+                 spacing: float = 0.0) -> None:
         self._redis = redis
+        self._depth = depth
+        self._spacing = spacing
         self._pending: list[tuple[Queue, asyncio.Future[Any]]] = []
         self._running: set[asyncio.Task[None]] = set()
+        self._scheduled = False
+        self._last_flush = 0.0
 
     def call(self, queue: Queue) -> asyncio.Future[Any]:
         """The reply to the command ``queue`` puts on a pipeline (parsed as redis-py parses it)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)  # after everything else that runs in this turn
         self._pending.append((queue, fut))
+        if not self._scheduled and (self._depth is None or len(self._running) < self._depth):
+            self._schedule(loop)
         return fut
 
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled = True
+        wait = self._last_flush + self._spacing - loop.time()
+        if wait > 0:
+            loop.call_later(wait, self._flush)
+        else:
+            loop.call_soon(self._flush)  # after everything else that runs in this turn
+
     def _flush(self) -> None:
+        self._scheduled = False
         batch, self._pending = self._pending, []
+        if not batch:
+            return
+        self._last_flush = asyncio.get_running_loop().time()
         task = asyncio.create_task(self._run(batch))
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._pending and not self._scheduled:  # what waited while the depth was full
+            self._schedule(asyncio.get_running_loop())
 
     async def _run(self, batch: list[tuple[Queue, asyncio.Future[Any]]]) -> None:
         try:

@@ -18,13 +18,13 @@ from chat import keys
 from chat.clock import Clock, SystemClock
 from chat.coalesce import Coalescer
 
+_APPEND_DEPTH = 2  # append pipelines in flight at once (see chat/coalesce.py)
+_APPEND_SPACING = 0.001  # seconds between append pipelines while busy
+
 # Append a message. KEYS: meta, log, dedup. ARGV: cmid, role, sender, body, ts, ttl, channel,
 # frame prefix, frame suffix, writer (a nurse who must have the conversation, or '').
 # Returns {status, seq}: 1 new, 0 duplicate (seq of the original), -1 no such conversation,
 # -2 closed, -3 the nurse does not have the conversation.
-_APPEND_DEPTH = 2  # append pipelines in flight at once (see Store.__init__)
-_APPEND_SPACING = 0.001  # seconds between append pipelines while busy (see Store.__init__)
-
 _APPEND = """
 local st = redis.call('HGET', KEYS[1], 'st')
 if not st then return {-1, 0} end
@@ -157,17 +157,9 @@ class Store:
         self._close = redis.register_script(_CLOSE)
         self._release = redis.register_script(_RELEASE)
         self._reserve = redis.register_script(_RESERVE)
-        # Appends go to Redis as pipelines, at most ``_APPEND_DEPTH`` in flight and at least
-        # ``_APPEND_SPACING`` apart: the appends that arrive meanwhile wait and leave together
-        # as the next one. An idle server sends each append at once; a busy one sends a few
-        # larger pipelines per millisecond (one pool checkout, one socket write and one read
-        # for many) instead of one each. Socket writes, not Redis, were the largest cost per
-        # message in the profile (a loopback write costs ~20 us here), and a millisecond is
-        # nothing against a chat message's latency.
-        self._batch: list[tuple[list[str], list[str | int], asyncio.Future[Any]]] = []
-        self._flushing: set[asyncio.Task[None]] = set()
-        self._flush_scheduled = False
-        self._last_flush = 0.0
+        # Appends leave as pipelines, at most two in flight and 1 ms apart while busy: a busy
+        # server makes one socket write for many (chat/coalesce.py).
+        self._appends = Coalescer(redis, depth=_APPEND_DEPTH, spacing=_APPEND_SPACING)
         # Reads and presence marks that many connections make at once (all of them re-attach
         # after a restart) leave together, one pipeline per loop turn (chat/coalesce.py).
         self._reads = Coalescer(redis)
@@ -194,73 +186,17 @@ class Store:
     ) -> int | AppendResult:
         """``writer``: a nurse's username, who must have the conversation (checked in the same
         atomic step, so a nurse's send needs no separate read); empty for the youth."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
-        if not self._flush_scheduled and len(self._flushing) < _APPEND_DEPTH:
-            self._schedule_flush(loop)
-        self._batch.append((
-            [keys.meta(cid), keys.log(cid), keys.dedup(cid)],
-            [cmid, role, sender, body, ts, ttl, keys.conversation_channel(cid),
-             frame_prefix, frame_suffix, writer],
-            fut,
-        ))
-        status, seq = await fut
+        k = [keys.meta(cid), keys.log(cid), keys.dedup(cid)]
+        a: list[str | int] = [cmid, role, sender, body, ts, ttl, keys.conversation_channel(cid),
+                              frame_prefix, frame_suffix, writer]
+        sha = self._append.sha
+        try:
+            status, seq = await self._appends.call(lambda p: p.evalsha(sha, len(k), *k, *a))
+        except NoScriptError:  # Redis restarted or flushed its scripts: the call loads it
+            status, seq = await self._append(keys=k, args=a)
         if status < 0:
             return int(status)
         return AppendResult(int(status), int(seq))
-
-    def _schedule_flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._flush_scheduled = True
-        wait = self._last_flush + _APPEND_SPACING - loop.time()
-        if wait > 0:
-            loop.call_later(wait, self._flush_appends)
-        else:
-            loop.call_soon(self._flush_appends)  # after the other appends of this loop turn
-
-    def _flush_appends(self) -> None:
-        self._flush_scheduled = False
-        self._last_flush = asyncio.get_running_loop().time()
-        batch, self._batch = self._batch, []
-        if batch:
-            task = asyncio.create_task(self._run_appends(batch))
-            self._flushing.add(task)
-            task.add_done_callback(self._appends_done)
-
-    def _appends_done(self, task: asyncio.Task[None]) -> None:
-        self._flushing.discard(task)
-        if self._batch and not self._flush_scheduled:  # what waited while this was in flight
-            self._schedule_flush(asyncio.get_running_loop())
-
-    async def _run_appends(
-        self, batch: list[tuple[list[str], list[str | int], asyncio.Future[Any]]]
-    ) -> None:
-        try:
-            if len(batch) == 1:
-                k, a, _ = batch[0]
-                results: list[Any] = [await self._append(keys=k, args=a)]
-            else:
-                pipe = self.redis.pipeline(transaction=False)
-                for k, a, _ in batch:
-                    pipe.evalsha(self._append.sha, len(k), *k, *a)
-                results = await pipe.execute(raise_on_error=False)
-                for i, r in enumerate(results):
-                    if isinstance(r, NoScriptError):  # Redis restarted or flushed its scripts
-                        k, a, _ = batch[i]
-                        results[i] = await self._append(keys=k, args=a)
-        except BaseException as exc:
-            for *_, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for (*_, fut), r in zip(batch, results, strict=True):
-            if fut.done():
-                continue
-            if isinstance(r, BaseException):
-                fut.set_exception(r)
-            else:
-                fut.set_result(r)
 
     async def read_after(self, cid: str, after: int, count: int = 500) -> list[LogEntry]:
         key, start = keys.log(cid), f"0-{after + 1}"
