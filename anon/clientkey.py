@@ -1,7 +1,7 @@
 """IP-free client keys.
 
 The raw address of a request is turned into HMAC(daily salt, address) at the edge (see
-chat.middleware.ClientKeyMiddleware) and then dropped. The salt is derived from the server key and
+chat.web.middleware.ClientKeyMiddleware) and then dropped. The salt is derived from the server key and
 the UTC date, so every web process agrees on it without coordination and yesterday's keys cannot
 be linked to today's. Only this key is ever used for rate limits; it is never logged.
 """

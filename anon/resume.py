@@ -9,7 +9,7 @@ device and shown once:
   argon2id hash of that. Parameters follow RFC 9106 §4, second recommended option ("low
   memory"): t=3 iterations, m=64 MiB, p=4 lanes, 16-byte salt, 32-byte tag.
 
-Attempts are limited per conversation and per client (see chat.actions); a wrong code tells the
+Attempts are limited per conversation and per client (see chat.actions.conversations); a wrong code tells the
 caller nothing about whether the handle matched.
 """
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from chat.demo import write_secret
-from chat.redis_proc import RedisProcess, free_port
+from devservices.demo import write_secret
+from devservices.redis_proc import RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 # The web processes import `chat` from here: point it at another checkout to compare versions.
@@ -82,7 +82,7 @@ def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | N
 
 @dataclass
 class Web:
-    """One `python -m chat.cli serve` child process."""
+    """One `python -m chat.cli.main serve` child process."""
 
     data_dir: Path
     redis_url: str
@@ -195,7 +195,7 @@ class BenchEnv:
     async def _add_nurse(self) -> None:
         import redis.asyncio as aioredis
 
-        from chat.auth import Accounts, hash_password
+        from chat.actions.accounts import Accounts, hash_password
         from chat.clock import SystemClock
         from chat.config import load_config
 
@@ -227,7 +227,7 @@ class BenchEnv:
 
 
 def login(base: str) -> str:
-    from chat.client import nurse_login
+    from chat.client.protocol import nurse_login
 
     return asyncio.run(nurse_login(base, NURSE, PASSWORD))
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from chat.redis_proc import RedisProcess
+from devservices.redis_proc import RedisProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

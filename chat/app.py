@@ -13,20 +13,22 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from chat import api, pages, ws
-from chat.actions import Actions
-from chat.auth import Accounts
+from chat.actions.accounts import Accounts
+from chat.actions.conversations import Actions
 from chat.clock import Clock, SystemClock
 from chat.config import Config, load_config
-from chat.dashboard import pages as lead
-from chat.dashboard.autoclose import FileClock, Sweeper, sweep_interval
-from chat.hub import Hub
-from chat.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware, StaticGzipMiddleware
-from chat.runtime import Runtime, make_redis
-from chat.store import Store
-from chat.teamkeys import TeamKeys
-from chat.wscompression import decline_compression
-from chat.wsmemory import fewer_full_collections, lean_connections
+from chat.fanout.hub import Hub
+from chat.jobs.autoclose import FileClock, Sweeper, sweep_interval
+from chat.server.compression import decline_compression
+from chat.server.memory import fewer_full_collections, lean_connections
+from chat.store.conversations import Store
+from chat.store.teamkeys import TeamKeys
+from chat.web import e2e_api as api
+from chat.web import lead_pages as lead
+from chat.web import pages
+from chat.web import sockets as ws
+from chat.web.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware, StaticGzipMiddleware
+from chat.web.runtime import Runtime, make_redis
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from chat.demo import DEMO_LEAD, DEMO_NURSE, DEMO_PASSWORD, ensure_demo_files
-from chat.redis_proc import RedisProcess
+from devservices.demo import DEMO_LEAD, DEMO_NURSE, DEMO_PASSWORD, ensure_demo_files
+from devservices.redis_proc import RedisProcess
 
 
 def wait_http(url: str, timeout: float = 30.0) -> bool:
@@ -100,6 +100,9 @@ def main() -> int:
             redis_proc.start()
             cleanups.append(redis_proc.stop)
             env["REDIS_URL"] = redis_proc.url
+            # `helseprat nurse add` and friends find the private Redis here.
+            (data_dir / "redis.url").write_text(redis_proc.url + "\n")
+            cleanups.append(lambda: (data_dir / "redis.url").unlink(missing_ok=True))
         base = f"http://{host}:{port}"
         env.setdefault("HELSEPRAT_PUBLIC_URL", base)
 
@@ -121,8 +124,9 @@ def main() -> int:
         idp = _start_idporten(data_dir, base, env)
         cleanups.append(idp.stop)
 
+        subprocess.run([sys.executable, "-m", "devservices.demo"], env=env, check=True)
         web = subprocess.Popen(
-            [sys.executable, "-m", "chat.cli", "serve", "--demo", "--host", host,
+            [sys.executable, "-m", "chat.cli", "serve", "--host", host,
              "--port", str(port)], env=env)
         cleanups.append(lambda: _stop(web))
         if not wait_http(base + "/readyz"):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from chat.redis_proc import RedisProcess
+from devservices.redis_proc import RedisProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -55,16 +55,16 @@ DEMO_PASSWORD = "demo-helseprat-2026"
 
 @functools.cache
 def _demo_hash() -> str:
-    from chat.auth import hash_password
+    from chat.actions.accounts import hash_password
 
     return hash_password(DEMO_PASSWORD)
 
 
 async def _add_accounts(redis_url: str, data_dir: Path) -> None:
-    from chat.auth import Accounts
+    from chat.actions.accounts import Accounts
     from chat.clock import SystemClock
     from chat.config import load_config
-    from chat.demo import ensure_demo_teams
+    from devservices.demo import ensure_demo_teams
 
     config = load_config({"HELSEPRAT_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
     client = aioredis.from_url(redis_url, decode_responses=True)

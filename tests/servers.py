@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from chat.demo import DEMO_SERVICES, write_secret
-from chat.redis_proc import free_port
+from devservices.demo import DEMO_SERVICES, write_secret
+from devservices.redis_proc import free_port
 
 FAST_LIMITS = """
 # Integration tests script faster than a person types.

@@ -1,7 +1,7 @@
 """Frozen dataclasses: what a validated inbound frame asks the service to do.
 
 They are the vocabulary between the protocol core (which parses and checks) and the endpoint
-(which carries them out through chat.actions). Nothing here does I/O.
+(which carries them out through chat.actions.conversations). Nothing here does I/O.
 """
 
 from __future__ import annotations

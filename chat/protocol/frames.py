@@ -16,7 +16,7 @@ def frame(kind: str, **fields: Any) -> str:
 
 def ack(cmid: str, seq: int, duplicate: bool, ts: int, conversation: str | None = None) -> str:
     """The sender's confirmation: stored as ``seq`` (the sending connection gets no deliver of
-    its own message; see chat/feed.py). ``ts`` is left out for a duplicate."""
+    its own message; see chat/fanout/feed.py). ``ts`` is left out for a duplicate."""
     fields: dict[str, Any] = {"cmid": cmid, "seq": seq}
     if conversation is not None:
         fields["conversation"] = conversation

@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from chat.redis_proc import free_port
+from devservices.redis_proc import free_port
 
 from .persons import write_persons
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from chat.redis_proc import free_port, spawn_env, stop_process
+from devservices.redis_proc import free_port, spawn_env, stop_process
 
 
 @dataclass

@@ -122,7 +122,7 @@ def read_person_key(secrets_dir: Path) -> bytes:
 
 
 def write_person_key(path: Path) -> None:
-    """Dev and test set-up, like ``chat.demo.write_secret``: 32 random bytes as hex."""
+    """Dev and test set-up, like ``devservices.demo.write_secret``: 32 random bytes as hex."""
     import secrets
 
     if path.exists():

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from nacl.public import PublicKey
 from redis.exceptions import RedisError
 
-from chat import keys as chat_keys
 from chat.errors import ClientError, NotAuthorized
 from chat.protocol import commands as c
 from chat.protocol import frames
+from chat.store import names as chat_keys
 from identity_bridge.epj.outbox import STATUS_CHANNEL, Status, status_key
 from identity_bridge.epj.producer import enqueue_note
 from identity_bridge.epj.sealed import seal_person
@@ -40,8 +40,8 @@ from .config import EpjLink
 from .persons import PersonSealer
 
 if TYPE_CHECKING:
-    from chat.actions import Nurse
-    from chat.runtime import Runtime
+    from chat.actions.conversations import Nurse
+    from chat.web.runtime import Runtime
 
 log = logging.getLogger("helseprat.journal")
 

@@ -1,4 +1,4 @@
-"""Redis keys of the identity bridge's web layer (kept apart from chat/keys.py).
+"""Redis keys of the identity bridge's web layer (kept apart from chat/store/names.py).
 
 Nothing here holds a person identifier, a token or an ID-porten session id in clear: keys
 are keyed hashes (HMAC) or SHA-256 of the secret they stand for.

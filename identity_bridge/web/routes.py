@@ -33,8 +33,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import i18n
-from chat.pages import crisis_numbers, render
-from chat.runtime import Runtime
+from chat.web.pages import crisis_numbers, render
+from chat.web.runtime import Runtime
 from identity_bridge.oidc import OidcError, OidcProviderError
 
 from . import keys

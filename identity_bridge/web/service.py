@@ -22,13 +22,13 @@ import httpx
 import redis.asyncio as aioredis
 
 from anon import tokens
-from chat import keys as chat_keys
 from chat.clock import Clock
 from chat.config import Config
 from chat.crypto import b64decode, b64encode
 from chat.crypto import primitives as p
 from chat.crypto.errors import E2EError
 from chat.protocol import frames
+from chat.store import names as chat_keys
 from identity_bridge.oidc import IdPortenClient, LoginResult, RelyingPartyConfig
 
 from . import keys

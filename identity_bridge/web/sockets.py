@@ -1,4 +1,4 @@
-"""The identity bridge's part of the WebSocket endpoints (called from chat/ws.py)."""
+"""The identity bridge's part of the WebSocket endpoints (called from chat/web/sockets.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket
 
-from chat.actions import Conversation, Nurse
+from chat.actions.conversations import Conversation, Nurse
 from chat.errors import BadToken, NotAuthorized
 from chat.protocol import commands as c
 from chat.protocol import frames
-from chat.runtime import Runtime
+from chat.web.runtime import Runtime
 
 from .service import SESSION_COOKIE, IdentityWeb, pending_device_frames, reseal
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 
-from chat.redis_proc import RedisProcess
+from devservices.redis_proc import RedisProcess
 from tests.conftest import ROOT, chromium_path, start_clean_web
 from tests.servers import WebProcess
 

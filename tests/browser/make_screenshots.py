@@ -21,7 +21,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route, async_playwright
 
 from chat.i18n import LANGUAGES
-from chat.redis_proc import RedisProcess
+from devservices.redis_proc import RedisProcess
 from tests.browser.conftest import CHROMIUM_ARGS, PHONE
 from tests.conftest import ROOT, _add_accounts, chromium_path
 from tests.servers import WebProcess, write_test_config

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import BrowserContext, Page
 
-from chat.client import nurse_connect, nurse_login, youth_start
-from chat.e2e_client import NurseCrypto, fetch_nurse_keys
+from chat.client.e2e import NurseCrypto, fetch_nurse_keys
+from chat.client.protocol import nurse_connect, nurse_login, youth_start
 from tests.browser.conftest import DESKTOP, PHONE, Factory
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import WebProcess

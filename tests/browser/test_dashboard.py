@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page
 
-from chat.client import ProtocolClient, YouthSession, youth_start
-from chat.redis_proc import RedisProcess
+from chat.client.protocol import ProtocolClient, YouthSession, youth_start
+from devservices.redis_proc import RedisProcess
 from tests.browser.conftest import DESKTOP, Factory, axe_violations, describe
 from tests.conftest import DEMO_PASSWORD, start_clean_web
 from tests.integration.test_dashboard_fixtures import ESCALATION, nurse_ws, write_dash_config

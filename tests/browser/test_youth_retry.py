@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from chat.redis_proc import RedisProcess
+from devservices.redis_proc import RedisProcess
 from tests.browser.conftest import PHONE, Factory
 from tests.conftest import start_clean_web
 from tests.servers import BASE_SERVICES, WebProcess, write_test_config

@@ -9,9 +9,9 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from chat.hub import Hub
-from chat.runtime import make_redis
-from chat.store import Store
+from chat.fanout.hub import Hub
+from chat.store.conversations import Store
+from chat.web.runtime import make_redis
 from identity_bridge.epj.outbox import STATUS_CHANNEL
 from identity_bridge.web.config import EpjLink
 from identity_bridge.web.journal import JournalLink

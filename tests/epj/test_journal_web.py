@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from nacl.public import PublicKey
 
-from chat.client import ProtocolClient, YouthSession, nurse_connect, nurse_login, youth_start
-from chat.e2e_client import NurseCrypto, fetch_nurse_keys
-from chat.redis_proc import RedisProcess, free_port, spawn_env
+from chat.client.e2e import NurseCrypto, fetch_nurse_keys
+from chat.client.protocol import ProtocolClient, YouthSession, nurse_connect, nurse_login, youth_start
 from devservices.nhn.process import NhnProcess
+from devservices.redis_proc import RedisProcess, free_port, spawn_env
 from identity_bridge.epj.model import Nurse
 from identity_bridge.epj.msghead import parse_msghead
 from identity_bridge.epj.sealed import seal_note_part

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from chat.redis_proc import spawn_env
 from devservices.nhn.process import NhnProcess
+from devservices.redis_proc import spawn_env
 from identity_bridge.epj.outbox import STREAM, Status, status_key
 from identity_bridge.epj.producer import enqueue_note
 from identity_bridge.epj.sealed import seal

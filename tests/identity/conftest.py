@@ -11,8 +11,8 @@ import pytest
 from idp_fakes import FakeProvider, LookalikeHandle, serve_fake_provider
 from joserfc.jwk import RSAKey
 
-from chat.redis_proc import free_port
 from devservices.idporten.process import IdPortenLookalike
+from devservices.redis_proc import free_port
 
 
 @pytest.fixture(scope="session")

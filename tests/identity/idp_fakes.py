@@ -55,7 +55,7 @@ class FakeProvider:
 @contextlib.contextmanager
 def serve_fake_provider(kid: str) -> Iterator[FakeProvider]:
     """A fake ID-porten (discovery, JWKS, PAR, token) on a free loopback port, in a thread."""
-    from chat.redis_proc import free_port
+    from devservices.redis_proc import free_port
 
     port = free_port()
     state = FakeProvider(issuer=f"http://127.0.0.1:{port}")

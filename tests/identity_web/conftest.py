@@ -15,8 +15,8 @@ import pytest
 import redis.asyncio as aioredis
 from joserfc.jwk import RSAKey
 
-from chat.redis_proc import RedisProcess, free_port
 from devservices.idporten.process import IdPortenLookalike
+from devservices.redis_proc import RedisProcess, free_port
 from identity_bridge.web.config import (
     CALLBACK_PATH,
     FRONTCHANNEL_PATH,

@@ -13,8 +13,8 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Route
 
 from chat import crypto
-from chat.client import ProtocolClient, nurse_connect, nurse_login
-from chat.e2e_client import NurseCrypto, fetch_nurse_keys
+from chat.client.e2e import NurseCrypto, fetch_nurse_keys
+from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login
 from tests.browser.conftest import (  # noqa: F401 - fixtures
     PHONE,
     axe_violations,

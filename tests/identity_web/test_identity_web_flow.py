@@ -16,7 +16,7 @@ import pytest
 from joserfc import jwt
 
 from chat import crypto
-from chat.client import (
+from chat.client.protocol import (
     ProtocolClient,
     YouthSession,
     nurse_connect,

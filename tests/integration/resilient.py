@@ -7,7 +7,7 @@ import base64
 import contextlib
 from dataclasses import dataclass, field
 
-from chat.client import ProtocolClient, YouthSession, ws_url
+from chat.client.protocol import ProtocolClient, YouthSession, ws_url
 
 
 @dataclass

@@ -7,12 +7,12 @@ import asyncio
 import base64
 import socket
 
-from chat.client import ProtocolClient, YouthSession, nurse_connect, nurse_login, ws_url, youth_resume
-from chat.e2e_client import YouthCrypto, fetch_team
+from chat.client.e2e import YouthCrypto, fetch_team
+from chat.client.protocol import ProtocolClient, YouthSession, nurse_connect, nurse_login, ws_url, youth_resume
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import WebProcess
 
-QUEUE = 1024  # chat.outbox.Outbox's maxsize
+QUEUE = 1024  # chat.fanout.outbox.Outbox's maxsize
 
 
 def send_buffer_max() -> int:

@@ -6,7 +6,7 @@ import json
 
 import redis.asyncio as aioredis
 
-from chat.client import ProtocolClient, nurse_connect, nurse_login, ws_url, youth_resume, youth_start
+from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login, ws_url, youth_resume, youth_start
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import WebProcess
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from anon.resume import parse_resume_code
-from chat.client import (
+from chat.client.protocol import (
     ProtocolClient,
     nurse_connect,
     nurse_login,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from chat.auth import Accounts
+from chat.actions.accounts import Accounts
 from chat.clock import SystemClock
 from chat.config import load_config
 from tests.servers import write_test_config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from chat.client import ProtocolClient, nurse_connect, nurse_login
+from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import FAST_LIMITS, write_test_config
 

@@ -12,15 +12,16 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from chat import crypto, keys
-from chat.actions import Actions, Nurse
-from chat.client import ProtocolClient, youth_start
+from chat import crypto
+from chat.actions.conversations import Actions, Nurse
+from chat.client.e2e import NurseCrypto, TeamView, fetch_nurse_keys, fetch_team
+from chat.client.protocol import ProtocolClient, youth_start
 from chat.clock import FakeClock
 from chat.config import load_config
-from chat.dashboard.autoclose import sweep
-from chat.e2e_client import NurseCrypto, TeamView, fetch_nurse_keys, fetch_team
-from chat.redis_proc import RedisProcess
-from chat.store import Store
+from chat.jobs.autoclose import sweep
+from chat.store import names as keys
+from chat.store.conversations import Store
+from devservices.redis_proc import RedisProcess
 from tests.conftest import DEMO_PASSWORD, start_clean_web
 from tests.integration.test_dashboard_fixtures import (
     ESCALATION,
@@ -272,7 +273,7 @@ async def test_release_puts_it_back_and_presence_follows_the_socket(
 
 
 async def test_canned_replies_kept_by_leads(dweb: WebProcess) -> None:
-    from chat.client import nurse_login
+    from chat.client.protocol import nurse_login
 
     lead_cookie = await nurse_login(dweb.base, "demo.lead", DEMO_PASSWORD)
     nurse_cookie = await nurse_login(dweb.base, "demo.nurse", DEMO_PASSWORD)
@@ -302,7 +303,7 @@ async def test_canned_replies_kept_by_leads(dweb: WebProcess) -> None:
 
 
 async def test_csv_export_is_audited(dweb: WebProcess) -> None:
-    from chat.client import nurse_login
+    from chat.client.protocol import nurse_login
 
     cookie = await nurse_login(dweb.base, "demo.lead", DEMO_PASSWORD)
     async with httpx.AsyncClient(base_url=dweb.base, cookies={"hp_session": cookie}) as http:

@@ -8,8 +8,8 @@ import base64
 import redis.asyncio as aioredis
 from websockets.exceptions import InvalidStatus
 
-from chat.client import nurse_connect, nurse_login, youth_start
-from chat.redis_proc import RedisProcess
+from chat.client.protocol import nurse_connect, nurse_login, youth_start
+from devservices.redis_proc import RedisProcess
 from tests.conftest import DEMO_PASSWORD
 from tests.integration.resilient import ResilientYouth
 from tests.servers import WebProcess

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from chat.redis_proc import free_port
+from devservices.redis_proc import free_port
 
 
 async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:

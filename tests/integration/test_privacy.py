@@ -16,10 +16,10 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from chat import crypto
-from chat.client import ProtocolClient, nurse_connect, ws_url
+from chat.client.e2e import NurseCrypto, YouthCrypto, fetch_nurse_keys, fetch_team
+from chat.client.protocol import ProtocolClient, nurse_connect, ws_url
 from chat.crypto.resume import resume_auth
-from chat.e2e_client import NurseCrypto, YouthCrypto, fetch_nurse_keys, fetch_team
-from chat.redis_proc import RedisProcess
+from devservices.redis_proc import RedisProcess
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import WebProcess
 

@@ -13,15 +13,15 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
-from chat import keys
-from chat.actions import Actions, Nurse
+from chat.actions.conversations import Actions, Nurse
 from chat.clock import FakeClock
-from chat.coalesce import Coalescer
 from chat.config import load_config
-from chat.hub import Hub
-from chat.redis_proc import RedisProcess
-from chat.runtime import make_redis
-from chat.store import Store
+from chat.fanout.hub import Hub
+from chat.store import names as keys
+from chat.store.coalesce import Coalescer
+from chat.store.conversations import Store
+from chat.web.runtime import make_redis
+from devservices.redis_proc import RedisProcess
 from tests.servers import write_test_config
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from chat import crypto, teamadmin
-from chat.client import ProtocolClient, nurse_connect, nurse_login, ws_url, youth_start
-from chat.e2e_client import NurseCrypto, YouthCrypto, fetch_nurse_keys, fetch_team
-from chat.teamkeys import TeamKeys
+from chat import crypto
+from chat.cli import team as teamadmin
+from chat.client.e2e import NurseCrypto, YouthCrypto, fetch_nurse_keys, fetch_team
+from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login, ws_url, youth_start
+from chat.store.teamkeys import TeamKeys
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import WebProcess
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chat.config import ConfigError, load_config, parse_services
-from chat.demo import DEMO_SERVICES, ensure_demo_files
+from devservices.demo import DEMO_SERVICES, ensure_demo_files
 
 OSLO = ZoneInfo("Europe/Oslo")
 

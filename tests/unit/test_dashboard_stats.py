@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chat.actions.transfer import parse_history
 from chat.config import ConfigError, parse_services
-from chat.dashboard import stats
-from chat.dashboard.transfer import parse_history
-from chat.demo import DEMO_SERVICES
+from chat.domain import stats
+from devservices.demo import DEMO_SERVICES
 
 
 def test_median_odd_even_empty() -> None:

@@ -1,5 +1,5 @@
-"""The per-connection send queue (chat.outbox) and the lean asyncio parts for idle connections
-(chat.aio, chat.wsmemory), on a Starlette WebSocket over in-memory ASGI callables: no sockets."""
+"""The per-connection send queue (chat.fanout.outbox) and the lean asyncio parts for idle connections
+(chat.fanout.aio, chat.server.memory), on a Starlette WebSocket over in-memory ASGI callables: no sockets."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from starlette.websockets import WebSocket, WebSocketState
 
-from chat.aio import LazyEvent
-from chat.outbox import Outbox
-from chat.wsmemory import AppQueue, LeanEvent
+from chat.fanout.aio import LazyEvent
+from chat.fanout.outbox import Outbox
+from chat.server.memory import AppQueue, LeanEvent
 
 
 class Peer:
@@ -222,9 +222,9 @@ def test_hypercorn_gets_the_lean_parts_through_the_seams_we_rely_on() -> None:
     from hypercorn.asyncio import task_group, tcp_server
     from hypercorn.asyncio.worker_context import WorkerContext
 
-    from chat.wsmemory import lean_connections
+    from chat.server.memory import lean_connections
 
-    # What chat.wsmemory copies from Hypercorn 0.18: fail here, not in production, if it moves.
+    # What chat.server.memory copies from Hypercorn 0.18: fail here, not in production, if it moves.
     assert list(inspect.signature(task_group.TaskGroup.spawn_app).parameters) == \
         ["self", "app", "config", "scope", "send"]
     assert list(inspect.signature(task_group._handle).parameters) == \

@@ -1,0 +1,174 @@
+"""The dashboard side of a nurse's WebSocket (``chat.web.sockets.NurseEndpoint`` holds one of these).
+
+Besides the queue snapshots the endpoint already sends, a dashboard gets, per service, a
+``board`` (risk-flagged conversations pinned for the whole team, who is on duty, the target
+wait) each time the service's channel signals a change; conversations a colleague handed to
+this nurse open by themselves (``assigned``). Leads may ask for the overview and audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from redis.exceptions import RedisError
+
+from chat.actions.dashboard import require_lead
+from chat.actions.transfer import parse_history
+from chat.domain.stats import valid_day
+from chat.errors import ClientError, NotAuthorized
+from chat.protocol import commands as c
+from chat.protocol import frames
+from chat.store import names as keys
+
+if TYPE_CHECKING:
+    from chat.actions.conversations import Conversation
+    from chat.web.sockets import NurseEndpoint
+
+log = logging.getLogger("helseprat.dashboard")
+
+
+class NurseDashboard:
+    def __init__(self, ep: NurseEndpoint) -> None:
+        self.ep = ep
+        self._dirty: dict[str, int] = {}  # service -> when told of its latest change (a tick)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def _dash(self) -> Any:
+        return self.ep.rt.actions.dashboard
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def opened(self) -> None:
+        rt, nurse = self.ep.rt, self.ep.nurse
+        mine = [s for s in rt.config.services.values() if s.id in nurse.services]
+        munis = {s.municipality for s in mine}
+        members = {u for s in mine for u in s.members}
+        names = await self._dash.display_names(members)
+        self.ep.outbox.put(frames.frame(
+            "dashboard",
+            services=[{"id": s.id, "target_wait_s": s.target_wait_seconds,
+                       "escalation": rt.config.municipalities[s.municipality].escalation,
+                       "members": [{"username": u, "name": names.get(u, u)}
+                                   for u in s.members if u != nurse.username]}
+                      for s in mine],
+            transfer_services=[{"id": s.id, "name": s.name}
+                               for s in rt.config.services.values() if s.municipality in munis],
+            lead=bool(self._lead_services()),
+        ))
+        if await self._dash.duty(nurse, self.ep.conn_id, True):
+            for s in sorted(nurse.services):
+                await rt.store.publish_queue_changed(s)
+
+    def _lead_services(self) -> list[str]:
+        from chat.actions.dashboard import lead_services
+
+        return [s.id for s in lead_services(self.ep.rt.config, self.ep.nurse)]
+
+    async def ping(self) -> None:
+        if await self._dash.duty(self.ep.nurse, self.ep.conn_id, True):
+            for s in sorted(self.ep.nurse.services):
+                await self.ep.rt.store.publish_queue_changed(s)
+
+    async def closed(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(RedisError, OSError):
+            if await self._dash.duty(self.ep.nurse, self.ep.conn_id, False):
+                for s in sorted(self.ep.nurse.services):
+                    await self.ep.rt.store.publish_queue_changed(s)
+
+    # -- live board -----------------------------------------------------------------------------
+    def queue_changed(self, service: str) -> None:
+        self._dirty[service] = self._dash.tick()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._refresh())
+
+    async def _refresh(self) -> None:
+        try:
+            while self._dirty:
+                service = min(self._dirty)
+                since = self._dirty.pop(service)
+                board = await self._dash.shared_board(service, since)
+                self.ep.outbox.put(frames.frame("board", **board))
+                await self._check_inbox()
+        except (RedisError, OSError) as exc:
+            self.ep.log.warning("board refresh failed: %s", type(exc).__name__)
+        except Exception:
+            log.exception("board refresh failed")
+
+    async def _check_inbox(self) -> None:
+        ep = self.ep
+        redis = ep.rt.store.redis
+        ids = cast(list[str], await redis.lrange(keys.nurse_inbox(ep.nurse.username), 0, -1))
+        for cid in ids:
+            await redis.lrem(keys.nurse_inbox(ep.nurse.username), 0, cid)
+            if cid in ep.feeds:
+                continue
+            try:
+                conv = await ep.rt.actions.conversation_for(ep.nurse, cid)
+            except ClientError:
+                continue
+            if conv.state != "active" or conv.nurse != ep.nurse.username:
+                continue
+            ep.outbox.put(frames.frame("assigned", conversation=cid, service=conv.service))
+            await ep._open(conv, 0)
+
+    # -- what _open adds ------------------------------------------------------------------------
+    @staticmethod
+    def state_extra(conv: Conversation) -> dict[str, object]:
+        return {"flag": conv.flag, "history": parse_history(conv.history)}
+
+    async def send_notes(self, conv: Conversation) -> None:
+        for note in await self._dash.notes(conv.id):
+            self.ep.outbox.put(frames.frame("note", conversation=conv.id, id=note["id"],
+                                            sender=note["sender"], service=note["service"],
+                                            body=note["body"], ts=note["ts"]))
+
+    # -- commands -------------------------------------------------------------------------------
+    async def dispatch(self, cmd: c.DashboardCommand) -> None:
+        ep = self.ep
+        rt, nurse = ep.rt, ep.nurse
+        match cmd:
+            case c.Transfer():
+                conv = await rt.actions.transfer(nurse, cmd.conversation, cmd.to_service,
+                                                 cmd.to_nurse, cmd.key_bundle, cmd.epoch,
+                                                 cmd.note)
+                ep.outbox.put(frames.frame("transferred", conversation=conv.id,
+                                           service=conv.service, state=conv.state,
+                                           to_nurse=cmd.to_nurse))
+                feed = ep.feeds.pop(conv.id, None)
+                if feed is not None and conv.nurse != nurse.username:
+                    await rt.hub.unsubscribe(conv.id, feed)
+                    await feed.stop()
+            case c.Flag():
+                conv = await rt.actions.flag(nurse, cmd.conversation, cmd.kind)
+                svc = rt.config.service(conv.service)
+                escalation = ""
+                if cmd.kind == "acute" and svc is not None:
+                    escalation = rt.config.municipalities[svc.municipality].escalation
+                ep.outbox.put(frames.frame("flagged", conversation=conv.id, flag=cmd.kind,
+                                           escalation=escalation))
+            case c.QueueRequest():
+                if cmd.service not in nurse.services:
+                    raise NotAuthorized("You do not staff that service.")
+                view = await rt.store.queue_view(cmd.service)
+                ep.outbox.put(frames.frame("queue_snapshot", service=view.service,
+                                           items=list(view.items)))
+                ep.outbox.put(frames.frame("board", **await self._dash.board(cmd.service)))
+            case c.OverviewRequest():
+                require_lead(rt.config, nurse, cmd.service)
+                day = cmd.day if cmd.day and valid_day(cmd.day) else self._dash.today(cmd.service)
+                figures = await self._dash.overview(cmd.service, day)
+                ep.outbox.put(frames.frame("overview", service=cmd.service, day=day,
+                                           figures=figures.as_json()))
+            case c.AuditRequest():
+                require_lead(rt.config, nurse, cmd.service)
+                entries = await self._dash.audit.read(cmd.service)
+                await self._dash.audit.record(cmd.service, nurse.username, "view_audit")
+                ep.outbox.put(frames.frame("audit", service=cmd.service,
+                                           entries=[e.as_json() for e in entries]))
