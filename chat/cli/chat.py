@@ -7,7 +7,9 @@ import argparse
 import asyncio
 import getpass
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from chat.client.e2e import NurseCrypto, fetch_nurse_keys
 from chat.client.protocol import ProtocolClient, new_cmid, nurse_connect, nurse_login, youth_start
@@ -90,9 +92,10 @@ async def run_nurse(base: str, username: str, password: str, conversation: str |
         "type": "send", "conversation": cid, "cmid": new_cmid(), "body": keys.seal(cid, text)})
 
 
-async def _pump(client: ProtocolClient, lines: asyncio.Queue[str | None], receiving: object,
-                frame_for: object) -> int:
-    receiver = asyncio.ensure_future(receiving)  # type: ignore[call-overload]
+async def _pump(client: ProtocolClient, lines: asyncio.Queue[str | None],
+                receiving: Coroutine[Any, Any, None],
+                frame_for: Callable[[str], dict[str, Any]]) -> int:
+    receiver = asyncio.ensure_future(receiving)
     try:
         while not receiver.done():
             get = asyncio.ensure_future(lines.get())
@@ -105,7 +108,7 @@ async def _pump(client: ProtocolClient, lines: asyncio.Queue[str | None], receiv
                 await asyncio.sleep(0.5)  # let the last acks and replies arrive
                 break
             if line.strip():
-                await client.send(frame_for(line))  # type: ignore[operator]
+                await client.send(frame_for(line))
     finally:
         receiver.cancel()
         await client.close()

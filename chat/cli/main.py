@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -82,7 +83,7 @@ def _event_loop_runner() -> Any:
     return uvloop.run
 
 
-async def _serve(app: object, hc: object, serve: object) -> None:
+async def _serve(app: object, hc: object, serve: Callable[..., Awaitable[object]]) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     tasks: set[asyncio.Task[None]] = set()
@@ -98,7 +99,7 @@ async def _serve(app: object, hc: object, serve: object) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
-    await serve(app, hc, shutdown_trigger=stop.wait)  # type: ignore[operator]
+    await serve(app, hc, shutdown_trigger=stop.wait)
 
 
 # -- nurses ----------------------------------------------------------------------------------------
