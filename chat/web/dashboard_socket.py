@@ -116,7 +116,7 @@ class NurseDashboard:
             if conv.state != "active" or conv.nurse != ep.nurse.username:
                 continue
             ep.outbox.send(events.Assigned(conversation=cid, service=conv.service))
-            await ep._open(conv, 0)
+            await ep.open_conversation(conv, 0)
 
     # -- what the endpoint sends --------------------------------------------------------------
     def hello(self, open_ids: list[str]) -> events.Hello:

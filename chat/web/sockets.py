@@ -210,7 +210,7 @@ class NurseEndpoint(Endpoint):
         self.outbox.send(events.QueueSnapshot(service=view.service, items=list(view.items)))
         self.dash.queue_changed(view.service)
 
-    async def _open(self, conv: Conversation, after: int) -> None:
+    async def open_conversation(self, conv: Conversation, after: int) -> None:
         feed = self.feeds.get(conv.id)
         if feed is None:
             feed = Feed(conv.id, self.rt.store, self.outbox, after)
@@ -235,37 +235,12 @@ class NurseEndpoint(Endpoint):
             case c.Claim():
                 conv = await a.claim(self.nurse, cmd.conversation)
                 self.outbox.send(events.Claimed(conversation=conv.id))
-                await self._open(conv, 0)
+                await self.open_conversation(conv, 0)
             case c.Open():
                 conv = await a.conversation_for(self.nurse, cmd.conversation)
-                await self._open(conv, cmd.after)
+                await self.open_conversation(conv, cmd.after)
             case c.Send():
-                # Membership is checked once per conversation and kept; whether this nurse has
-                # the conversation *now* is checked by the append script, atomically.
-                known = self._authorized.get(cmd.conversation)
-                if known is None:
-                    known = await a.conversation_for(self.nurse, cmd.conversation)
-                    self._authorized[cmd.conversation] = known
-                conv = known
-                feed = self.feeds.get(conv.id)
-                if feed is not None:
-                    feed.sending(cmd.cmid)
-                try:
-                    result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid,
-                                          cmd.body, writer=self.nurse.username)
-                except BaseException as exc:
-                    if feed is not None:
-                        feed.not_sent(cmd.cmid)
-                    if isinstance(exc, ClientError):
-                        self._authorized.pop(cmd.conversation, None)  # re-read next time
-                    raise
-                if result.status == 0 or feed is None:  # else the feed acks it in sequence
-                    if feed is not None:
-                        feed.not_sent(cmd.cmid)
-                    self.outbox.send(events.Ack(cmid=cmd.cmid, seq=result.seq,
-                                                conversation=conv.id,
-                                                duplicate=result.status == 0,
-                                                ts=result.ts or None))
+                await self._send(cmd)
             case c.Typing():
                 conv = await a.conversation_for(self.nurse, cmd.conversation)
                 if conv.nurse == self.nurse.username:
@@ -292,6 +267,35 @@ class NurseEndpoint(Endpoint):
                 self.outbox.send(events.Pong())
             case _:
                 raise InvalidState()
+
+    async def _send(self, cmd: c.Send) -> None:
+        a = self.rt.actions
+        # Membership is checked once per conversation and kept; whether this nurse has
+        # the conversation *now* is checked by the append script, atomically.
+        known = self._authorized.get(cmd.conversation)
+        if known is None:
+            known = await a.conversation_for(self.nurse, cmd.conversation)
+            self._authorized[cmd.conversation] = known
+        conv = known
+        feed = self.feeds.get(conv.id)
+        if feed is not None:
+            feed.sending(cmd.cmid)
+        try:
+            result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid,
+                                  cmd.body, writer=self.nurse.username)
+        except BaseException as exc:
+            if feed is not None:
+                feed.not_sent(cmd.cmid)
+            if isinstance(exc, ClientError):
+                self._authorized.pop(cmd.conversation, None)  # re-read next time
+            raise
+        if result.status == 0 or feed is None:  # else the feed acks it in sequence
+            if feed is not None:
+                feed.not_sent(cmd.cmid)
+            self.outbox.send(events.Ack(cmid=cmd.cmid, seq=result.seq,
+                                        conversation=conv.id,
+                                        duplicate=result.status == 0,
+                                        ts=result.ts or None))
 
     def journal_status(self, frame: str) -> None:
         self.outbox.put(frame)
