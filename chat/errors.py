@@ -1,8 +1,10 @@
 """One exception hierarchy for the conversation service.
 
-Client-facing errors carry a stable machine ``code`` and a human message (like Zulip's
-JsonableError). Anything else is internal: it is logged with a reference id and the client only
-sees ``internal_error`` with that reference, never the exception text.
+Client-facing errors carry a stable machine ``code``, a human message (like Zulip's
+JsonableError) and the HTTP status they answer with over HTTP; over a WebSocket they become an
+``error`` frame (chat/protocol/events.py). Anything else is internal: it is logged with a
+reference id and the client only sees ``internal_error`` with that reference, never the
+exception text. docs/protocol.md's error table lists every code (a test walks this hierarchy).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class ClientError(ChatError):
 
     code: str = "bad_request"
     message: str = "The request could not be handled."
+    http_status: int = 400
 
     def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
         if code is not None:
@@ -44,6 +47,7 @@ class SchemaViolation(ClientError):
 class FrameTooLarge(ClientError):
     code = "frame_too_large"
     message = "The frame is larger than the protocol allows."
+    http_status = 413
 
 
 class UnsupportedVersion(ClientError):
@@ -54,16 +58,19 @@ class UnsupportedVersion(ClientError):
 class InvalidState(ClientError):
     code = "invalid_state"
     message = "That is not possible in this state of the connection."
+    http_status = 409
 
 
 class NotAuthorized(ClientError):
     code = "not_authorized"
     message = "You do not have access to that conversation."
+    http_status = 403
 
 
 class BadToken(ClientError):
     code = "bad_token"
     message = "The token is wrong, or the conversation has expired."
+    http_status = 403
 
 
 class BadResumeCode(ClientError):
@@ -74,41 +81,49 @@ class BadResumeCode(ClientError):
 class ResumeHandleTaken(ClientError):
     code = "resume_handle_taken"
     message = "That resume code is in use. Make a new one and try again."
+    http_status = 409
 
 
 class TooManyAttempts(ClientError):
     code = "too_many_attempts"
     message = "Too many attempts. Wait a while before trying again."
+    http_status = 429
 
 
 class RateLimited(ClientError):
     code = "rate_limited"
     message = "Slow down a little."
+    http_status = 429
 
 
 class UnknownService(ClientError):
     code = "unknown_service"
     message = "No such service."
+    http_status = 404
 
 
 class ServiceClosed(ClientError):
     code = "service_closed"
     message = "The chat is closed now. See the opening hours, or call a crisis number."
+    http_status = 409
 
 
 class ConversationClosed(ClientError):
     code = "conversation_closed"
     message = "The conversation is closed."
+    http_status = 409
 
 
 class AlreadyClaimed(ClientError):
     code = "already_claimed"
     message = "Another nurse has already taken this conversation."
+    http_status = 409
 
 
 class CapacityReached(ClientError):
     code = "capacity_reached"
     message = "You already have as many open conversations as allowed."
+    http_status = 409
 
 
 class BadOutcome(ClientError):
@@ -124,11 +139,95 @@ class KeyBundleRequired(ClientError):
 class StaleKeyBundle(ClientError):
     code = "e2e_stale_epoch"
     message = "The service's keys have changed. Reload and try again."
+    http_status = 409
 
 
 class ShuttingDown(ClientError):
     code = "shutting_down"
     message = "This server is restarting; reconnect."
+    http_status = 503
+
+
+class BadTransfer(ClientError):
+    code = "bad_transfer"
+    message = "Choose a colleague on the receiving service, or another service."
+
+
+class BadFlag(ClientError):
+    code = "bad_flag"
+    message = "A flag is concern, acute or none."
+
+
+class Unavailable(ClientError):
+    """Storage is briefly unreachable; nothing was stored or acked."""
+
+    code = "unavailable"
+    message = "Try again in a moment."
+    http_status = 503
+
+
+class InternalError(ClientError):
+    """A bug: the client gets this and a reference id that is in the log, nothing else."""
+
+    code = "internal_error"
+    message = "Something went wrong."
+    http_status = 500
+
+
+# -- HTTP APIs ----------------------------------------------------------------------------------
+class NotAuthenticated(ClientError):
+    code = "not_authenticated"
+    message = "Sign in first."
+    http_status = 401
+
+
+class CsrfFailed(ClientError):
+    code = "csrf"
+    message = "Missing or wrong CSRF token."
+    http_status = 403
+
+
+class BadJson(ClientError):
+    code = "bad_json"
+    message = "The body is not JSON."
+
+
+class NoTeamKey(ClientError):
+    code = "no_team_key"
+    message = "This service has no team key yet."
+    http_status = 404
+
+
+class BadDevice(ClientError):
+    code = "bad_device"
+    message = "wrapped, box and sign must be base64 keys."
+
+
+class DeviceExists(ClientError):
+    code = "device_exists"
+    message = "A device key already exists for this account."
+    http_status = 409
+
+
+# -- nurse sign-in (the login page shows a text per code) ---------------------------------------
+class LoginRefused(ClientError):
+    code = "bad_credentials"
+    message = "Wrong username or password."
+    http_status = 401
+
+
+class BadCredentials(LoginRefused):
+    pass
+
+
+class AccountLocked(LoginRefused):
+    code = "locked"
+    message = "Too many attempts. The account is locked for a while."
+
+
+class AccountDisabled(LoginRefused):
+    code = "disabled"
+    message = "The account is disabled."
 
 
 class ConfigError(ChatError):

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from redis.exceptions import RedisError
 
 from chat.fanout.outbox import Outbox
-from chat.protocol import frames
+from chat.protocol import events
 from chat.store.conversations import Store
 
 log = logging.getLogger("helseprat.feed")
@@ -74,7 +74,8 @@ class Feed:
             return frame
         own.discard(cmid)
         f = json.loads(frame)
-        return frames.ack(cmid, f["seq"], False, f["ts"], conversation=self.cid)
+        return events.encode(events.Ack(cmid=cmid, seq=f["seq"], conversation=self.cid,
+                                        duplicate=False, ts=f["ts"] or None))
 
     # Subscriber protocol --------------------------------------------------------------------
     def push(self, seq: int, frame: str) -> None:
@@ -98,11 +99,13 @@ class Feed:
                 if e.seq > self.last:
                     if self._own and e.cmid in self._own:
                         self._own.discard(e.cmid)
-                        self._outbox.put(frames.ack(e.cmid, e.seq, False, e.ts,
-                                                    conversation=self.cid))
+                        self._outbox.send(events.Ack(cmid=e.cmid, seq=e.seq,
+                                                     conversation=self.cid, duplicate=False,
+                                                     ts=e.ts or None))
                     else:
-                        self._outbox.put(frames.deliver(self.cid, e.seq, e.role, e.sender,
-                                                        e.cmid, e.body, e.ts))
+                        self._outbox.send(events.Deliver(seq=e.seq, conversation=self.cid,
+                                                         from_=e.role, sender=e.sender,
+                                                         cmid=e.cmid, body=e.body, ts=e.ts))
                     self.last = e.seq
             if len(entries) < 500:
                 break

@@ -18,6 +18,8 @@ from collections import deque
 
 from starlette.websockets import WebSocket, WebSocketState
 
+from chat.protocol.events import Event, encode
+
 
 class Outbox:
     __slots__ = ("_finished", "_maxsize", "_pending", "_writer", "_ws", "close_code")
@@ -44,6 +46,10 @@ class Outbox:
             self.close(1013)  # try again later
             return
         pending.append(frame)
+
+    def send(self, event: Event) -> None:
+        """Queue ``event``, encoded (see ``put``)."""
+        self.put(encode(event))
 
     def close(self, code: int = 1000) -> None:
         """Write what is queued, then close the socket with ``code``; frames put later are

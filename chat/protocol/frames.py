@@ -1,55 +1,38 @@
-"""Outbound frames. Each is encoded once; fan-out forwards the same text to every receiver."""
+"""Legacy outbound frame builders. New code builds a typed event and encodes it
+(``events.encode(events.State(...))``, chat/protocol/events.py); these stay until every caller
+has moved."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from chat.protocol import PROTOCOL_VERSION
+from chat.protocol import PROTOCOL_VERSION, events
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
+deliver_template = events.deliver_template
+
 
 def frame(kind: str, **fields: Any) -> str:
+    """Legacy path: an untyped frame of type ``kind``. Use the event class of that type."""
     return _dumps({"v": PROTOCOL_VERSION, "type": kind, **fields})
 
 
 def ack(cmid: str, seq: int, duplicate: bool, ts: int, conversation: str | None = None) -> str:
-    """The sender's confirmation: stored as ``seq`` (the sending connection gets no deliver of
-    its own message; see chat/fanout/feed.py). ``ts`` is left out for a duplicate."""
-    fields: dict[str, Any] = {"cmid": cmid, "seq": seq}
-    if conversation is not None:
-        fields["conversation"] = conversation
-    fields["duplicate"] = duplicate
-    if ts:
-        fields["ts"] = ts
-    return frame("ack", **fields)
+    """Legacy path for ``events.Ack`` (``ts`` 0 is left out, as for a duplicate)."""
+    return events.encode(events.Ack(cmid=cmid, seq=seq, conversation=conversation,
+                                    duplicate=duplicate, ts=ts or None))
 
 
 def error(code: str, message: str, ref: str | None = None) -> str:
-    if ref is None:
-        return frame("error", code=code, message=message)
-    return frame("error", code=code, message=message, ref=ref)
-
-
-def deliver_template(
-    conversation: str, sender_role: str, sender: str, cmid: str, body: str, ts: int
-) -> tuple[str, str]:
-    """A deliver frame split around its sequence number, which only the store knows.
-
-    The append script joins prefix + seq + suffix and publishes the result, so the frame is
-    encoded once, here, and never parsed again on its way to the receivers.
-    """
-    prefix = f'{{"v":{PROTOCOL_VERSION},"type":"deliver","seq":'
-    suffix = "," + _dumps(
-        {"conversation": conversation, "from": sender_role, "sender": sender,
-         "cmid": cmid, "body": body, "ts": ts}
-    )[1:]
-    return prefix, suffix
+    """Legacy path for ``events.Error``."""
+    return events.encode(events.Error(code=code, message=message, ref=ref))
 
 
 def deliver(
     conversation: str, seq: int, sender_role: str, sender: str, cmid: str, body: str, ts: int
 ) -> str:
-    prefix, suffix = deliver_template(conversation, sender_role, sender, cmid, body, ts)
-    return f"{prefix}{seq}{suffix}"
+    """Legacy path for ``events.Deliver``."""
+    return events.encode(events.Deliver(seq=seq, conversation=conversation, from_=sender_role,
+                                        sender=sender, cmid=cmid, body=body, ts=ts))

@@ -9,6 +9,7 @@ this nurse open by themselves (``assigned``). Leads may ask for the overview and
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, cast
@@ -20,7 +21,7 @@ from chat.actions.transfer import parse_history
 from chat.domain.stats import valid_day
 from chat.errors import ClientError, NotAuthorized
 from chat.protocol import commands as c
-from chat.protocol import frames
+from chat.protocol import events
 from chat.store import names as keys
 
 if TYPE_CHECKING:
@@ -47,8 +48,7 @@ class NurseDashboard:
         munis = {s.municipality for s in mine}
         members = {u for s in mine for u in s.members}
         names = await self._dash.display_names(members)
-        self.ep.outbox.put(frames.frame(
-            "dashboard",
+        self.ep.outbox.send(events.Dashboard(
             services=[{"id": s.id, "target_wait_s": s.target_wait_seconds,
                        "escalation": rt.config.municipalities[s.municipality].escalation,
                        "members": [{"username": u, "name": names.get(u, u)}
@@ -94,7 +94,7 @@ class NurseDashboard:
                 service = min(self._dirty)
                 since = self._dirty.pop(service)
                 board = await self._dash.shared_board(service, since)
-                self.ep.outbox.put(frames.frame("board", **board))
+                self.ep.outbox.send(events.Board.of(board))
                 await self._check_inbox()
         except (RedisError, OSError) as exc:
             self.ep.log.warning("board refresh failed: %s", type(exc).__name__)
@@ -115,19 +115,37 @@ class NurseDashboard:
                 continue
             if conv.state != "active" or conv.nurse != ep.nurse.username:
                 continue
-            ep.outbox.put(frames.frame("assigned", conversation=cid, service=conv.service))
-            await ep._open(conv, 0)
+            ep.outbox.send(events.Assigned(conversation=cid, service=conv.service))
+            await ep.open_conversation(conv, 0)
 
-    # -- what _open adds ------------------------------------------------------------------------
+    # -- what the endpoint sends --------------------------------------------------------------
+    def hello(self, open_ids: list[str]) -> events.Hello:
+        """The nurse's first frame; with the EPJ link, the gateway key the browser seals to."""
+        config, nurse = self.ep.rt.config, self.ep.nurse
+        services: list[dict[str, object]] = [
+            {"id": s.id, "name": s.name, "outcomes": list(s.outcomes)}
+            for s in config.services.values() if s.id in nurse.services
+        ]
+        journal: dict[str, object] | None = None
+        if config.epj is not None:
+            journal = {
+                "services": sorted(s for s in nurse.services if config.epj.enabled_for(s)),
+                "gateway_key": base64.b64encode(config.epj.gateway_public_key).decode(),
+            }
+        return events.Hello(nurse=nurse.display_name, role=nurse.role, services=services,
+                            open=open_ids, journal=journal)
+
     @staticmethod
-    def state_extra(conv: Conversation) -> dict[str, object]:
-        return {"flag": conv.flag, "history": parse_history(conv.history)}
+    def state(conv: Conversation, verified: dict[str, object] | None) -> events.State:
+        """The state frame of a conversation a nurse opens: keys, flag and transfer history."""
+        return events.State(conversation=conv.id, state=conv.state, service=conv.service,
+                            key_bundle=conv.key_bundle, epoch=conv.epoch, nurse=conv.nurse,
+                            verified=verified, flag=conv.flag,
+                            history=parse_history(conv.history))
 
     async def send_notes(self, conv: Conversation) -> None:
         for note in await self._dash.notes(conv.id):
-            self.ep.outbox.put(frames.frame("note", conversation=conv.id, id=note["id"],
-                                            sender=note["sender"], service=note["service"],
-                                            body=note["body"], ts=note["ts"]))
+            self.ep.outbox.send(events.Note.of(conv.id, note))
 
     # -- commands -------------------------------------------------------------------------------
     async def dispatch(self, cmd: c.DashboardCommand) -> None:
@@ -138,9 +156,8 @@ class NurseDashboard:
                 conv = await rt.actions.transfer(nurse, cmd.conversation, cmd.to_service,
                                                  cmd.to_nurse, cmd.key_bundle, cmd.epoch,
                                                  cmd.note)
-                ep.outbox.put(frames.frame("transferred", conversation=conv.id,
-                                           service=conv.service, state=conv.state,
-                                           to_nurse=cmd.to_nurse))
+                ep.outbox.send(events.Transferred(conversation=conv.id, service=conv.service,
+                                                  state=conv.state, to_nurse=cmd.to_nurse))
                 feed = ep.feeds.pop(conv.id, None)
                 if feed is not None and conv.nurse != nurse.username:
                     await rt.hub.unsubscribe(conv.id, feed)
@@ -151,24 +168,23 @@ class NurseDashboard:
                 escalation = ""
                 if cmd.kind == "acute" and svc is not None:
                     escalation = rt.config.municipalities[svc.municipality].escalation
-                ep.outbox.put(frames.frame("flagged", conversation=conv.id, flag=cmd.kind,
-                                           escalation=escalation))
+                ep.outbox.send(events.Flagged(conversation=conv.id, flag=cmd.kind,
+                                              escalation=escalation))
             case c.QueueRequest():
                 if cmd.service not in nurse.services:
                     raise NotAuthorized("You do not staff that service.")
                 view = await rt.store.queue_view(cmd.service)
-                ep.outbox.put(frames.frame("queue_snapshot", service=view.service,
-                                           items=list(view.items)))
-                ep.outbox.put(frames.frame("board", **await self._dash.board(cmd.service)))
+                ep.outbox.send(events.QueueSnapshot(service=view.service, items=list(view.items)))
+                ep.outbox.send(events.Board.of(await self._dash.board(cmd.service)))
             case c.OverviewRequest():
                 require_lead(rt.config, nurse, cmd.service)
                 day = cmd.day if cmd.day and valid_day(cmd.day) else self._dash.today(cmd.service)
                 figures = await self._dash.overview(cmd.service, day)
-                ep.outbox.put(frames.frame("overview", service=cmd.service, day=day,
-                                           figures=figures.as_json()))
+                ep.outbox.send(events.Overview(service=cmd.service, day=day,
+                                               figures=figures.as_json()))
             case c.AuditRequest():
                 require_lead(rt.config, nurse, cmd.service)
                 entries = await self._dash.audit.read(cmd.service)
                 await self._dash.audit.record(cmd.service, nurse.username, "view_audit")
-                ep.outbox.put(frames.frame("audit", service=cmd.service,
-                                           entries=[e.as_json() for e in entries]))
+                ep.outbox.send(events.Audit(service=cmd.service,
+                                            entries=[e.as_json() for e in entries]))

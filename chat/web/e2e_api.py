@@ -9,7 +9,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chat.actions.accounts import Session, csrf_ok
+from chat.errors import (
+    BadDevice,
+    BadJson,
+    CsrfFailed,
+    DeviceExists,
+    NotAuthenticated,
+    NoTeamKey,
+    UnknownService,
+)
 from chat.store.teamkeys import Device
+from chat.web.http import error_response
 from chat.web.runtime import Runtime
 
 SESSION_COOKIE = "hp_session"
@@ -18,10 +28,6 @@ SESSION_COOKIE = "hp_session"
 def _rt(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
-
-
-def _error(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 async def _session(request: Request) -> Session | None:
@@ -33,10 +39,10 @@ async def team(request: Request) -> Response:
     rt = _rt(request)
     service = request.path_params["service"]
     if rt.config.service(service) is None:
-        return _error("unknown_service", "No such service.", 404)
+        return error_response(UnknownService())
     pub = await rt.teamkeys.team(service)
     if pub is None:
-        return _error("no_team_key", "This service has no team key yet.", 404)
+        return error_response(NoTeamKey())
     return JSONResponse(pub.as_json())
 
 
@@ -45,7 +51,7 @@ async def nurse_keys(request: Request) -> Response:
     rt = _rt(request)
     session = await _session(request)
     if session is None:
-        return _error("not_authenticated", "Sign in first.", 401)
+        return error_response(NotAuthenticated())
     device = await rt.teamkeys.device(session.nurse.username)
     teams: dict[str, object] = {}
     for service in sorted(session.nurse.services):
@@ -79,21 +85,21 @@ async def register_device(request: Request) -> Response:
     rt = _rt(request)
     session = await _session(request)
     if session is None:
-        return _error("not_authenticated", "Sign in first.", 401)
+        return error_response(NotAuthenticated())
     if not csrf_ok(session.csrf, request.headers.get("x-csrf-token")):
-        return _error("csrf", "Missing or wrong CSRF token.", 403)
+        return error_response(CsrfFailed())
     try:
         body = await request.json()
     except ValueError:
-        return _error("bad_json", "The body is not JSON.", 400)
+        return error_response(BadJson())
     if not isinstance(body, dict):
-        return _error("bad_json", "The body must be an object.", 400)
+        return error_response(BadJson("The body must be an object."))
     wrapped, box, sign = _b64(body.get("wrapped")), _b64(body.get("box"), 32), \
         _b64(body.get("sign"), 32)
     if not (wrapped and box and sign):
-        return _error("bad_device", "wrapped, box and sign must be base64 keys.", 400)
+        return error_response(BadDevice())
     stored = await rt.teamkeys.set_device(session.nurse.username, Device(wrapped, box, sign),
                                           replace=bool(body.get("replace", False)))
     if not stored:
-        return _error("device_exists", "A device key already exists for this account.", 409)
+        return error_response(DeviceExists())
     return JSONResponse({"status": "stored"}, status_code=201)

@@ -18,7 +18,9 @@ from chat.actions.conversations import Nurse
 from chat.actions.dashboard import Dashboard, lead_services
 from chat.config import Service
 from chat.domain import stats
-from chat.web.pages import SESSION_COOKIE, _rt, render
+from chat.errors import CsrfFailed, NotAuthenticated, NotAuthorized
+from chat.web.http import error_response
+from chat.web.pages import SESSION_COOKIE, render, request_runtime
 from chat.web.runtime import Runtime
 
 
@@ -27,11 +29,7 @@ def _dash(rt: Runtime) -> Dashboard:
 
 
 async def _session(request: Request) -> Session | None:
-    return await _rt(request).accounts.session(request.cookies.get(SESSION_COOKIE))
-
-
-def _api_error(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    return await request_runtime(request).accounts.session(request.cookies.get(SESSION_COOKIE))
 
 
 def _forbidden_page(request: Request) -> Response:
@@ -41,7 +39,7 @@ def _forbidden_page(request: Request) -> Response:
 async def _lead_page(request: Request) -> tuple[Runtime, Session, list[Service]] | Response:
     """The signed-in lead and the services she leads, or the page to show instead (sign in /
     forbidden). The role is checked here, on the server, for every lead page."""
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await _session(request)
     if session is None:
         return RedirectResponse("/nurse/login", status_code=303)
@@ -80,13 +78,13 @@ async def overview_page(request: Request) -> Response:
 
 
 async def overview_csv(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await _session(request)
     if session is None:
-        return _api_error("not_authenticated", "Sign in first.", 401)
+        return error_response(NotAuthenticated())
     services = lead_services(rt.config, session.nurse)
     if not services:
-        return _api_error("not_authorized", "Only leads can export the overview.", 403)
+        return error_response(NotAuthorized("Only leads can export the overview."))
     day = _day(request, rt, services)
     rows = [await _dash(rt).overview(s.id, day) for s in services]
     for s in services:
@@ -98,13 +96,13 @@ async def overview_csv(request: Request) -> Response:
 
 
 async def overview_api(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await _session(request)
     if session is None:
-        return _api_error("not_authenticated", "Sign in first.", 401)
+        return error_response(NotAuthenticated())
     service = _lead_service(rt, session.nurse, request.query_params.get("service", ""))
     if service is None:
-        return _api_error("not_authorized", "Only the service's leads can see this.", 403)
+        return error_response(NotAuthorized("Only the service's leads can see this."))
     day = _day(request, rt, [service])
     figures = await _dash(rt).overview(service.id, day)
     return JSONResponse({**figures.as_json(), "on_duty_names": await _dash(rt).on_duty(service.id)})
@@ -129,13 +127,13 @@ async def audit_page(request: Request) -> Response:
 
 
 async def audit_api(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await _session(request)
     if session is None:
-        return _api_error("not_authenticated", "Sign in first.", 401)
+        return error_response(NotAuthenticated())
     service = _lead_service(rt, session.nurse, request.query_params.get("service", ""))
     if service is None:
-        return _api_error("not_authorized", "Only the service's leads can see this.", 403)
+        return error_response(NotAuthorized("Only the service's leads can see this."))
     entries = await _dash(rt).audit.read(service.id)
     await _dash(rt).audit.record(service.id, session.nurse.username, "view_audit")
     return JSONResponse({"service": service.id, "entries": [e.as_json() for e in entries]})
@@ -154,13 +152,13 @@ async def canned_page(request: Request) -> Response:
 
 
 async def canned_post(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await _session(request)
     if session is None:
         return RedirectResponse("/nurse/login", status_code=303)
     form = await request.form()
     if not csrf_ok(session.csrf, str(form.get("csrf", ""))):
-        return Response("Forbidden", status_code=403)
+        return Response("Forbidden", status_code=CsrfFailed.http_status)
     service = _lead_service(rt, session.nurse, str(form.get("service", "")))
     if service is None:
         return _forbidden_page(request)
@@ -182,10 +180,10 @@ async def canned_post(request: Request) -> Response:
 
 
 async def canned_api(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await _session(request)
     if session is None:
-        return _api_error("not_authenticated", "Sign in first.", 401)
+        return error_response(NotAuthenticated())
     out: dict[str, Any] = {}
     for service in sorted(session.nurse.services):
         out[service] = await _dash(rt).canned.list(service)
@@ -194,13 +192,13 @@ async def canned_api(request: Request) -> Response:
 
 # -- a nurse's queue over the API ------------------------------------------------------------------
 async def queue_api(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await _session(request)
     if session is None:
-        return _api_error("not_authenticated", "Sign in first.", 401)
+        return error_response(NotAuthenticated())
     service = request.path_params["service"]
     if service not in session.nurse.services:
-        return _api_error("not_authorized", "You do not staff that service.", 403)
+        return error_response(NotAuthorized("You do not staff that service."))
     view = await rt.store.queue_view(service)
     board = await _dash(rt).board(service)
     return JSONResponse({"service": service, "items": list(view.items), "board": board})

@@ -20,6 +20,7 @@ from starlette.responses import (
 from chat import i18n
 from chat.actions.accounts import LoginFailed, csrf_ok
 from chat.config import NATIONAL_CRISIS_NUMBERS, Service
+from chat.errors import CsrfFailed, LoginRefused
 from chat.store import names as keys
 from chat.web.runtime import Runtime
 
@@ -28,7 +29,7 @@ SESSION_COOKIE = "hp_session"
 LOGIN_CSRF_COOKIE = "hp_login_csrf"
 
 
-def _rt(request: Request) -> Runtime:
+def request_runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -79,7 +80,7 @@ def crisis_numbers(rt: Runtime, municipality: str | None = None) -> list[tuple[s
 
 
 async def index(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     services = sorted(rt.config.services.values(), key=lambda s: (s.municipality, s.name))
     counts = await _waiting_counts(rt, services)
     statuses = [service_status(rt, s, n) for s, n in zip(services, counts, strict=True)]
@@ -87,7 +88,7 @@ async def index(request: Request) -> Response:
 
 
 async def service_page(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     service = rt.config.service(request.path_params["service"])
     if service is None:
         return render(request, "not_found.html", status=404, crisis=crisis_numbers(rt))
@@ -108,7 +109,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     if rt.draining:
         return JSONResponse({"status": "draining"}, status_code=503)
     try:
@@ -125,7 +126,7 @@ def _set_cookie(rt: Runtime, response: Response, name: str, value: str, max_age:
 
 
 async def login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     token = secrets.token_urlsafe(24)
     response = render(request, "nurse_login.html", status=status, csrf=token, error=error)
     _set_cookie(rt, response, LOGIN_CSRF_COOKIE, token, 1800)
@@ -133,18 +134,20 @@ async def login_form(request: Request, error: str | None = None, status: int = 2
 
 
 async def login(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     form = await request.form()
     given = str(form.get("csrf", ""))
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, given):
-        return await login_form(request, error="csrf", status=403)
+        return await login_form(request, error=CsrfFailed.code, status=CsrfFailed.http_status)
     username = str(form.get("username", ""))[:64]
     password = str(form.get("password", ""))[:256]
     try:
         cookie, _session = await rt.accounts.login(username, password)
-    except LoginFailed as exc:
-        return await login_form(request, error=exc.code, status=401)
+    except LoginRefused as err:
+        return await login_form(request, error=err.code, status=err.http_status)
+    except LoginFailed as exc:  # until the accounts raise LoginRefused's subclasses
+        return await login_form(request, error=exc.code, status=LoginRefused.http_status)
     lang = _lang(request)
     response = RedirectResponse(f"/nurse?lang={lang}", status_code=303)
     _set_cookie(rt, response, SESSION_COOKIE, cookie, 12 * 3600)
@@ -153,11 +156,11 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await rt.accounts.session(request.cookies.get(SESSION_COOKIE))
     form = await request.form()
     if session is None or not csrf_ok(session.csrf, str(form.get("csrf", ""))):
-        return Response("Forbidden", status_code=403)
+        return Response("Forbidden", status_code=CsrfFailed.http_status)
     await rt.accounts.logout(request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/nurse/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -165,7 +168,7 @@ async def logout(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
-    rt = _rt(request)
+    rt = request_runtime(request)
     session = await rt.accounts.session(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return RedirectResponse("/nurse/login", status_code=303)
@@ -176,7 +179,7 @@ async def dashboard(request: Request) -> Response:
 
 async def privacy_page(request: Request) -> Response:
     """What is stored, for how long, who can read it, and when the service must act."""
-    rt = _rt(request)
+    rt = request_runtime(request)
     services = sorted(rt.config.services.values(), key=lambda s: (s.municipality, s.name))
     retention = [(s, rt.config.municipalities[s.municipality]) for s in services]
     return render(request, "privacy.html", retention=retention, crisis=crisis_numbers(rt),

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
-import secrets
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import RedisError
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from chat.actions.conversations import Conversation, Nurse, verified_fields
-from chat.errors import ClientError, InvalidState, ShuttingDown
-from chat.fanout.aio import LazyEvent
+from chat.errors import ClientError, InvalidState
 from chat.fanout.feed import Feed
-from chat.fanout.outbox import Outbox
 from chat.protocol import commands as c
-from chat.protocol import frames
-from chat.protocol.core import Connection, Rejected, Role
+from chat.protocol import events
+from chat.protocol.core import Role
 from chat.store.conversations import QueueView
-from chat.web import frames_nurse
 from chat.web.dashboard_socket import NurseDashboard
+from chat.web.endpoint import Endpoint
 from chat.web.runtime import Runtime
 from identity_bridge.web import sockets as identity_ws
 from identity_bridge.web.journal import JournalUnavailable
@@ -33,100 +29,10 @@ log = logging.getLogger("helseprat.ws")
 WAITING_REFRESH_S = 15.0  # a waiting youth's "n waiting" is refreshed at most this often
 
 
-class Endpoint:
-    """What both sides share: the receive loop, error replies, draining."""
-
-    # Thousands of these wait idle at once (youths in a queue): slots, and nothing made up
-    # front that most connections never use (docs/benchmarks.md, memory per connection).
-    __slots__ = ("_idle", "_log", "conn", "conn_id", "outbox", "rt", "ws")
-    role: Role
-
-    def __init__(self, rt: Runtime, ws: WebSocket) -> None:
-        self.rt = rt
-        self.ws = ws
-        self.conn = Connection(self.role, rt.config.limits)
-        self.outbox = Outbox(ws)
-        self.conn_id = secrets.token_hex(6)  # logs say which connection, never who
-        self._idle = LazyEvent(True)
-        self._log: logging.LoggerAdapter[logging.Logger] | None = None
-
-    @property
-    def log(self) -> logging.LoggerAdapter[logging.Logger]:
-        if self._log is None:
-            self._log = logging.LoggerAdapter(log, {"conn": self.conn_id, "role": self.role.value})
-        return self._log
-
-    async def run(self) -> None:
-        self.rt.connections.add(self)
-        try:
-            try:
-                await self.on_open()
-            except (RedisError, OSError) as exc:
-                # Storage is away while the socket opens (e.g. every client back at once after
-                # a restart): "try again", as for a frame, not a traceback per socket.
-                self.log.warning("storage unavailable on open: %s", type(exc).__name__)
-                self.outbox.put(frames.error("unavailable", "Try again in a moment."))
-                self.outbox.close(1013)
-            while self.outbox.close_code is None:
-                try:
-                    msg = await self.ws.receive()
-                except (WebSocketDisconnect, RuntimeError):
-                    break
-                if msg["type"] == "websocket.disconnect":
-                    break
-                data = msg.get("text")
-                if data is None:
-                    data = msg.get("bytes") or b""
-                await self._handle(data)
-        finally:
-            self.rt.connections.discard(self)
-            self.outbox.close()
-            with contextlib.suppress(Exception):
-                await self.on_close()
-            await self.outbox.wait_closed()
-
-    async def _handle(self, data: str | bytes) -> None:
-        result = self.conn.receive(data, self.rt.clock.monotonic())
-        if isinstance(result, Rejected):
-            self.outbox.put(frames.error(result.error.code, result.error.message, result.ref))
-            if result.fatal:
-                self.outbox.close(1008)
-            return
-        if self.rt.draining:
-            err = ShuttingDown()
-            self.outbox.put(frames.error(err.code, err.message))
-            return
-        self._idle.clear()
-        try:
-            await self.dispatch(result)
-        except ClientError as err:
-            ref = getattr(result, "cmid", None) or getattr(result, "conversation", None)
-            self.outbox.put(frames.error(err.code, err.message, ref))
-        except (RedisError, OSError) as exc:
-            # Storage is away: nothing was acked, so the client resumes and resends elsewhere.
-            self.log.warning("storage unavailable: %s", type(exc).__name__)
-            ref = getattr(result, "cmid", None)
-            self.outbox.put(frames.error("unavailable", "Try again in a moment.", ref))
-            self.outbox.close(1013)
-        except Exception:
-            ref = secrets.token_hex(4)
-            self.log.exception("internal error ref=%s", ref)
-            self.outbox.put(frames.error("internal_error", "Something went wrong.", ref))
-        finally:
-            self._idle.set()
-
-    async def drain(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), 5)
-        self.outbox.put(frames.frame("reconnect", reason="server_restart"))
-        self.outbox.close(1012)  # service restart
-
-    async def on_open(self) -> None: ...
-
-    async def on_close(self) -> None: ...
-
-    async def dispatch(self, cmd: Any) -> None:
-        raise NotImplementedError
+def verified_of(conv: Conversation) -> dict[str, object] | None:
+    """The state frame's ``verified`` for a thread linked to an ID-porten login, else None."""
+    value = verified_fields(conv).get("verified")
+    return None if value is None else cast(dict[str, object], value)
 
 
 class YouthEndpoint(Endpoint):
@@ -151,8 +57,8 @@ class YouthEndpoint(Endpoint):
                 started = await a.start(cmd.service, cmd.key_bundle, cmd.epoch, cmd.resume,
                                         self.client_key)
                 conv = await a.authenticate(started.conversation, started.token)
-                self.outbox.put(frames.frame("started", conversation=conv.id, token=started.token,
-                                             service=conv.service))
+                self.outbox.send(events.Started(conversation=conv.id, token=started.token,
+                                                service=conv.service))
                 await self._attach(conv, 0)
             case c.Resume():
                 conv = await a.authenticate(cmd.conversation, cmd.token)
@@ -176,8 +82,8 @@ class YouthEndpoint(Endpoint):
                     raise
                 if result.status == 0:
                     self.feed.not_sent(cmd.cmid)
-                    self.outbox.put(frames.ack(cmd.cmid, result.seq, True, 0,
-                                               conversation=self.conv.id))
+                    self.outbox.send(events.Ack(cmid=cmd.cmid, seq=result.seq,
+                                                conversation=self.conv.id, duplicate=True))
             case c.Typing():
                 assert self.conv is not None
                 await a.typing(self.conv.id, "youth")
@@ -187,7 +93,7 @@ class YouthEndpoint(Endpoint):
             case c.Ping():
                 if self.conv is not None:
                     await self.rt.store.set_presence(self.conv.id, self.conv.service)
-                self.outbox.put(frames.frame("pong"))
+                self.outbox.send(events.Pong())
             case _:
                 raise InvalidState()
 
@@ -201,15 +107,12 @@ class YouthEndpoint(Endpoint):
         if conv.state != "closed":
             await self.rt.store.set_presence(conv.id, conv.service)
         if token is not None or after or conv.seq:
-            fields: dict[str, object] = {"conversation": conv.id, "service": conv.service,
-                                         "last_seq": conv.seq, "key_bundle": conv.key_bundle,
-                                         "epoch": conv.epoch}
-            if token is not None:
-                fields["token"] = token
-                fields["backup"] = backup
-            self.outbox.put(frames.frame("resumed", **fields))
-        self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state,
-                                     **verified_fields(conv)))
+            self.outbox.send(events.Resumed(
+                conversation=conv.id, service=conv.service, last_seq=conv.seq,
+                key_bundle=conv.key_bundle, epoch=conv.epoch, token=token,
+                backup=None if token is None else backup))
+        self.outbox.send(events.State(conversation=conv.id, state=conv.state,
+                                      verified=verified_of(conv)))
         await self.feed.catch_up()
         if conv.state == "waiting":
             self._watching = conv.service
@@ -269,8 +172,8 @@ class YouthEndpoint(Endpoint):
                 return
         self._last_queue = (pos, wait, waiting)
         self._queue_said = now
-        self.outbox.put(frames.frame("queue", conversation=self.conv.id, position=pos,
-                                     waiting=waiting, expected_wait_s=wait))
+        self.outbox.send(events.Queue(conversation=self.conv.id, position=pos, waiting=waiting,
+                                      expected_wait_s=wait))
 
     async def on_close(self) -> None:
         if self.conv is None:
@@ -298,26 +201,22 @@ class NurseEndpoint(Endpoint):
 
     async def on_open(self) -> None:
         open_ids = await self.rt.actions.open_conversations(self.nurse)
-        self.outbox.put(frames_nurse.hello(self.rt.config, self.nurse, open_ids))
+        self.outbox.send(self.dash.hello(open_ids))
         for service in sorted(self.nurse.services):
             await self.rt.hub.watch(service, self)
         await self.dash.opened()
 
     def queue_changed(self, view: QueueView) -> None:
-        self.outbox.put(frames.frame("queue_snapshot", service=view.service,
-                                     items=list(view.items)))
+        self.outbox.send(events.QueueSnapshot(service=view.service, items=list(view.items)))
         self.dash.queue_changed(view.service)
 
-    async def _open(self, conv: Conversation, after: int) -> None:
+    async def open_conversation(self, conv: Conversation, after: int) -> None:
         feed = self.feeds.get(conv.id)
         if feed is None:
             feed = Feed(conv.id, self.rt.store, self.outbox, after)
             self.feeds[conv.id] = feed
             await self.rt.hub.subscribe(conv.id, feed)
-        self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state,
-                                     service=conv.service, key_bundle=conv.key_bundle,
-                                     epoch=conv.epoch, nurse=conv.nurse,
-                                     **verified_fields(conv), **self.dash.state_extra(conv)))
+        self.outbox.send(self.dash.state(conv, verified_of(conv)))
         await feed.catch_up()
         await self.dash.send_notes(conv)
         for device_frame in await identity_ws.device_frames(self.rt, conv.id):
@@ -328,43 +227,20 @@ class NurseEndpoint(Endpoint):
             self.journal_watching.add(conv.id)
             for status_frame in await journal.frames_for(conv.id):
                 self.outbox.put(status_frame)
-        self.outbox.put(frames.frame("history_end", conversation=conv.id, last_seq=feed.last))
+        self.outbox.send(events.HistoryEnd(conversation=conv.id, last_seq=feed.last))
 
     async def dispatch(self, cmd: Any) -> None:
         a = self.rt.actions
         match cmd:
             case c.Claim():
                 conv = await a.claim(self.nurse, cmd.conversation)
-                self.outbox.put(frames.frame("claimed", conversation=conv.id))
-                await self._open(conv, 0)
+                self.outbox.send(events.Claimed(conversation=conv.id))
+                await self.open_conversation(conv, 0)
             case c.Open():
                 conv = await a.conversation_for(self.nurse, cmd.conversation)
-                await self._open(conv, cmd.after)
+                await self.open_conversation(conv, cmd.after)
             case c.Send():
-                # Membership is checked once per conversation and kept; whether this nurse has
-                # the conversation *now* is checked by the append script, atomically.
-                known = self._authorized.get(cmd.conversation)
-                if known is None:
-                    known = await a.conversation_for(self.nurse, cmd.conversation)
-                    self._authorized[cmd.conversation] = known
-                conv = known
-                feed = self.feeds.get(conv.id)
-                if feed is not None:
-                    feed.sending(cmd.cmid)
-                try:
-                    result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid,
-                                          cmd.body, writer=self.nurse.username)
-                except BaseException as exc:
-                    if feed is not None:
-                        feed.not_sent(cmd.cmid)
-                    if isinstance(exc, ClientError):
-                        self._authorized.pop(cmd.conversation, None)  # re-read next time
-                    raise
-                if result.status == 0 or feed is None:  # else the feed acks it in sequence
-                    if feed is not None:
-                        feed.not_sent(cmd.cmid)
-                    self.outbox.put(frames.ack(cmd.cmid, result.seq, result.status == 0,
-                                               result.ts, conversation=conv.id))
+                await self._send(cmd)
             case c.Typing():
                 conv = await a.conversation_for(self.nurse, cmd.conversation)
                 if conv.nurse == self.nurse.username:
@@ -382,16 +258,44 @@ class NurseEndpoint(Endpoint):
                 self.outbox.put(await journal.send(self.nurse, cmd))
             case c.Rekey():
                 await a.rekey(self.nurse, cmd.conversation, cmd.key_bundle, cmd.epoch)
-                self.outbox.put(frames.frame("rekeyed", conversation=cmd.conversation,
-                                             epoch=cmd.epoch))
+                self.outbox.send(events.Rekeyed(conversation=cmd.conversation, epoch=cmd.epoch))
             case c.Transfer() | c.Flag() | c.QueueRequest() | c.OverviewRequest() \
                     | c.AuditRequest():
                 await self.dash.dispatch(cmd)
             case c.Ping():
                 await self.dash.ping()
-                self.outbox.put(frames.frame("pong"))
+                self.outbox.send(events.Pong())
             case _:
                 raise InvalidState()
+
+    async def _send(self, cmd: c.Send) -> None:
+        a = self.rt.actions
+        # Membership is checked once per conversation and kept; whether this nurse has
+        # the conversation *now* is checked by the append script, atomically.
+        known = self._authorized.get(cmd.conversation)
+        if known is None:
+            known = await a.conversation_for(self.nurse, cmd.conversation)
+            self._authorized[cmd.conversation] = known
+        conv = known
+        feed = self.feeds.get(conv.id)
+        if feed is not None:
+            feed.sending(cmd.cmid)
+        try:
+            result = await a.send(conv, "nurse", self.nurse.display_name, cmd.cmid,
+                                  cmd.body, writer=self.nurse.username)
+        except BaseException as exc:
+            if feed is not None:
+                feed.not_sent(cmd.cmid)
+            if isinstance(exc, ClientError):
+                self._authorized.pop(cmd.conversation, None)  # re-read next time
+            raise
+        if result.status == 0 or feed is None:  # else the feed acks it in sequence
+            if feed is not None:
+                feed.not_sent(cmd.cmid)
+            self.outbox.send(events.Ack(cmid=cmd.cmid, seq=result.seq,
+                                        conversation=conv.id,
+                                        duplicate=result.status == 0,
+                                        ts=result.ts or None))
 
     def journal_status(self, frame: str) -> None:
         self.outbox.put(frame)
