@@ -17,6 +17,7 @@ from chat.actions.accounts import Accounts
 from chat.actions.conversations import Actions
 from chat.clock import Clock, SystemClock
 from chat.config import Config, load_config
+from chat.errors import ClientError
 from chat.fanout.hub import Hub
 from chat.jobs.autoclose import FileClock, Sweeper, sweep_interval
 from chat.server.compression import decline_compression
@@ -27,6 +28,7 @@ from chat.web import e2e_api as api
 from chat.web import lead_pages as lead
 from chat.web import pages
 from chat.web import sockets as ws
+from chat.web.http import client_error_handler
 from chat.web.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware, StaticGzipMiddleware
 from chat.web.runtime import Runtime, make_redis
 
@@ -115,7 +117,8 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         Middleware(SecurityHeadersMiddleware, hsts=config.public_url.startswith("https://")),
         Middleware(StaticGzipMiddleware),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                     exception_handlers={ClientError: client_error_handler})
 
 
 class SocketApp:
