@@ -9,20 +9,19 @@ import asyncio
 import contextlib
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 from devservices.demo import write_secret
 from devservices.redis_proc import RedisProcess, free_port
+from devservices.webproc import WebProcess, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 # The web processes import `chat` from here: point it at another checkout to compare versions.
@@ -68,70 +67,16 @@ def raise_nofile() -> int:
     return target
 
 
-def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=0.5).status_code == 200:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer in {timeout} s")
-
-
 @dataclass
-class Web:
-    """One `python -m chat.cli.main serve` child process."""
+class Web(WebProcess):
+    """A bench web process: quiet logs, and `chat` imported from SERVER_ROOT."""
 
-    data_dir: Path
-    redis_url: str
-    port: int = 0
-    proc: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
-    python: str = sys.executable
-    wrapper: list[str] = field(default_factory=list)  # e.g. py-spy record -o ... --
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        if not self.port:
-            self.port = free_port()
-        self.log_path = self.data_dir / f"web-{self.port}.log"
-        env = dict(os.environ, HELSEPRAT_DATA_DIR=str(self.data_dir), REDIS_URL=self.redis_url,
-                   HELSEPRAT_ENV="test", HELSEPRAT_PUBLIC_URL=self.base,
-                   HELSEPRAT_LOG_LEVEL="WARNING")
-        log = open(self.log_path, "ab")  # owned by the child
-        self.proc = subprocess.Popen(
-            [*self.wrapper, self.python, "-m", "chat.cli", "serve", "--port", str(self.port)],
-            env=env, stdout=log, stderr=log, cwd=SERVER_ROOT)
-        wait_http(self.base + "/readyz", proc=self.proc)
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        if self.wrapper:  # the server is the wrapper's child
-            kids = psutil.Process(self.proc.pid).children()
-            if kids:
-                return kids[0].pid
-        return self.proc.pid
+    def __post_init__(self) -> None:
+        self.cwd = SERVER_ROOT
+        self.extra_env.setdefault("HELSEPRAT_LOG_LEVEL", "WARNING")
 
     def kill9(self) -> None:
-        assert self.proc is not None
-        os.kill(self.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGTERM) if self.wrapper else self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.kill()
 
 
 @dataclass

@@ -22,7 +22,8 @@ from devservices.redis_proc import RedisProcess
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import WebProcess, write_test_config  # noqa: E402
+from devservices.webproc import WebProcess  # noqa: E402
+from tests.servers import write_test_config  # noqa: E402
 
 IMPORTS = re.compile(r'(?:from|import)\s*"(\./[^"]+\.js)"')
 

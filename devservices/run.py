@@ -79,7 +79,13 @@ def _start_idporten(data_dir: Path, base: str, env: dict[str, str]) -> Any:
     return idp
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    from chat.server.logs import setup_logging
+
+    # --verbose: the libraries' per-request lines too (httpx, hypercorn…), in every child.
+    if "--verbose" in (sys.argv[1:] if argv is None else argv):
+        os.environ["HELSEPRAT_LOG_LEVEL_THIRD_PARTY"] = "INFO"
+    setup_logging()
     data_dir = Path(os.environ.get("HELSEPRAT_DATA_DIR", "var")).resolve()
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")

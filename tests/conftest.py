@@ -48,7 +48,8 @@ def chromium_path() -> str:
 
 
 # -- web processes --------------------------------------------------------------------------------
-from tests.servers import WebProcess, write_test_config  # noqa: E402
+from devservices.webproc import WebProcess  # noqa: E402
+from tests.servers import write_test_config  # noqa: E402
 
 DEMO_PASSWORD = "demo-helseprat-2026"
 

@@ -1,20 +1,8 @@
-"""No permessage-deflate on our WebSockets.
+"""No permessage-deflate on our WebSockets: we decline the offer (RFC 7692 allows it).
 
-Browsers offer permessage-deflate on every WebSocket and Hypercorn accepts it with wsproto's
-defaults: a zlib compressor and decompressor per connection for the connection's life. We
-decline the offer (RFC 7692 lets a server answer without the extension), because:
-
-* what travels is base64 of ciphertext, which deflate shrinks by a quarter at best, and the
-  messages are short;
-* the benchmarks measured the cost: ~148 KB of zlib state per idle youth with Hypercorn's
-  defaults (41 KB even without context takeover), and inflating every client frame was the
-  largest single cost per relayed message (server CPU per message 754 -> ~250 us without it,
-  see docs/benchmarks.md);
-* compressing frames that hold a capability token beside data a third party can influence is
-  the shape of a compression side channel (CRIME/BREACH); not compressing removes the question.
-
-Hypercorn has no setting for this, so we give its WebSocket stream an extension that declines.
-It is applied once per process, by chat.app.
+Ciphertext barely compresses, the zlib state costs ~148 KB per idle connection, inflating was
+the largest cost per relayed message, and compressing token-bearing frames invites a
+CRIME/BREACH-style side channel (docs/benchmarks.md). Applied once per process, by chat.app.
 """
 
 from __future__ import annotations

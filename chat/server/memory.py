@@ -1,24 +1,7 @@
-"""Less memory per WebSocket in Hypercorn.
-
-Most of our WebSockets sit idle for long stretches (youths waiting in a queue: the target is
-10,000 per web process at <= 30 KB each). For each connection Hypercorn (0.18, asyncio worker)
-makes an ``asyncio.Queue`` for the incoming ASGI events and an ``asyncio.Event`` per HTTP/1.1
-protocol object. Each of those allocates ``collections.deque``s up front, ~760 bytes apiece
-whether anything ever waits or not: five deques, ~3.8 KB per idle connection (measured with
-tracemalloc and gc counts; see docs/benchmarks.md).
-
-Hypercorn has no setting for this, so, as with ``chat.server.compression``, we hand it leaner parts
-through its own seams, once per process (by chat.app):
-
-* ``WorkerContext.event_class``, the class Hypercorn makes all its events from (its seam for
-  trio vs asyncio), becomes ``LeanEvent``: same behaviour, no deque until something waits;
-* the TCP server's task group gives a WebSocket's app an ``AppQueue`` instead of an
-  ``asyncio.Queue``: the same bounded FIFO (``put`` waits while full, ``get`` while empty,
-  cancellation-safe), holding only lists. HTTP requests keep Hypercorn's own queue.
-
-``fewer_full_collections`` is about the other cost of many long-lived connections: the time a
-full garbage collection stops the event loop (see its docstring).
-"""
+"""Less memory per idle WebSocket in Hypercorn: a ``LeanEvent`` for its events and, for
+WebSockets, an ``AppQueue`` for the app's incoming events, handed in through Hypercorn's own
+seams once per process (by chat.app). Why and how much: docs/benchmarks.md, "Why the code is
+shaped this way"."""
 
 from __future__ import annotations
 
@@ -142,17 +125,9 @@ def lean_connections() -> None:
 
 
 def fewer_full_collections(gen0: int = 10_000) -> None:
-    """Raise the garbage collector's first threshold (CPython's default: 700).
-
-    Each idle WebSocket keeps ~140 objects the collector tracks; at 10,000 connections a full
-    collection takes ~1 s on the benchmark machine, with the event loop stopped. CPython runs
-    one whenever a quarter more objects have reached the oldest generation since the last one,
-    and with a threshold of 700 the short-lived objects of every queue update (a frame, a writer
-    task per waiting youth) are caught alive by young collections and promoted: the idle
-    benchmark saw a full collection every few seconds at 10,000 (22 in one run, up to 1.6 s
-    each). With 10,000 they mostly die young, as they should. Young collections look at up to
-    ``gen0`` objects (a few ms); cyclic garbage waits at most that many allocations longer.
-    """
+    """Raise the garbage collector's first threshold (CPython's default: 700), so the
+    short-lived objects of queue updates die young instead of setting off full collections
+    that stop the loop for ~1 s at 10,000 sockets (docs/benchmarks.md)."""
     threshold = gc.get_threshold()
     if threshold[0] < gen0:
         gc.set_threshold(gen0, *threshold[1:])

@@ -10,6 +10,8 @@ from pathlib import Path
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
+from chat.server.logs import setup_logging
+
 from .app import NhnSettings, create_app
 
 
@@ -22,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--receivers", default="",
                         help="comma-separated HER-ids that exist (others get AppRec E21)")
     args = parser.parse_args(argv)
+    setup_logging()
     settings = NhnSettings(
         port=args.port, data_dir=args.data_dir, keys_file=args.keys,
         receivers=frozenset(int(h) for h in args.receivers.split(",") if h.strip()),

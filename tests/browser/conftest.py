@@ -26,8 +26,8 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 
 from devservices.redis_proc import RedisProcess
+from devservices.webproc import WebProcess
 from tests.conftest import ROOT, chromium_path, start_clean_web
-from tests.servers import WebProcess
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

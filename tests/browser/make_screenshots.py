@@ -22,9 +22,10 @@ from playwright.async_api import Page, Route, async_playwright
 
 from chat.i18n import LANGUAGES
 from devservices.redis_proc import RedisProcess
+from devservices.webproc import WebProcess
 from tests.browser.conftest import CHROMIUM_ARGS, PHONE
 from tests.conftest import ROOT, _add_accounts, chromium_path
-from tests.servers import WebProcess, write_test_config
+from tests.servers import write_test_config
 
 SHOTS: list[tuple[str, str, Literal["light", "dark"]]] = [
     # (file name, path, colour scheme)

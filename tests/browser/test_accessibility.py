@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page
 
+from devservices.webproc import WebProcess
 from tests.browser.conftest import PHONE, Factory, axe_violations, describe
-from tests.servers import WebProcess
 
 pytestmark = pytest.mark.browser
 

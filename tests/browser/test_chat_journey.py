@@ -11,9 +11,9 @@ from playwright.async_api import BrowserContext, Page
 
 from chat.client.e2e import NurseCrypto, fetch_nurse_keys
 from chat.client.protocol import nurse_connect, nurse_login, youth_start
+from devservices.webproc import WebProcess
 from tests.browser.conftest import DESKTOP, PHONE, Factory
 from tests.conftest import DEMO_PASSWORD
-from tests.servers import WebProcess
 
 pytestmark = pytest.mark.browser
 

@@ -12,9 +12,9 @@ from playwright.async_api import Page
 from chat.client.e2e import NurseCrypto, fetch_nurse_keys
 from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login
 from devservices.redis_proc import RedisProcess, free_port
+from devservices.webproc import WebProcess
 from tests.browser.conftest import PHONE, Factory
 from tests.conftest import DEMO_PASSWORD, start_clean_web
-from tests.servers import WebProcess
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from devservices.redis_proc import RedisProcess
+from devservices.webproc import WebProcess
 from tests.browser.conftest import PHONE, Factory
 from tests.conftest import start_clean_web
-from tests.servers import BASE_SERVICES, WebProcess, write_test_config
+from tests.servers import BASE_SERVICES, write_test_config
 
 pytestmark = pytest.mark.browser
 

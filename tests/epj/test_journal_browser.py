@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page
 
+from devservices.webproc import WebProcess
 from identity_bridge.epj.msghead import parse_msghead
 from tests.browser.conftest import (  # noqa: F401 - fixtures
     DESKTOP,
@@ -22,7 +23,6 @@ from tests.browser.conftest import (  # noqa: F401 - fixtures
 )
 from tests.conftest import DEMO_PASSWORD
 from tests.identity_web.conftest import fake_idp, rp_key, rp_key_file  # noqa: F401
-from tests.servers import WebProcess
 
 from .conftest import MARKER, stored_messages
 from .test_journal_web import JournalSite, journal_site, nhn_proc, verified_thread  # noqa: F401

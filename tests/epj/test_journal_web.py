@@ -27,6 +27,7 @@ from chat.client.e2e import NurseCrypto, fetch_nurse_keys
 from chat.client.protocol import ProtocolClient, YouthSession, nurse_connect, nurse_login, youth_start
 from devservices.nhn.process import NhnProcess
 from devservices.redis_proc import RedisProcess, free_port, spawn_env
+from devservices.webproc import WebProcess
 from identity_bridge.epj.model import Nurse
 from identity_bridge.epj.msghead import parse_msghead
 from identity_bridge.epj.sealed import seal_note_part
@@ -48,7 +49,6 @@ from tests.identity_web.test_identity_web_flow import (
     prove_and_link,
     register_key,
 )
-from tests.servers import WebProcess
 
 from .conftest import MARKER, RECEIVER_HER, UNKNOWN_RECEIVER_HER, Keys, stored_messages, write_config
 

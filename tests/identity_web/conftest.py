@@ -17,6 +17,7 @@ from joserfc.jwk import RSAKey
 
 from devservices.idporten.process import IdPortenLookalike
 from devservices.redis_proc import RedisProcess, free_port
+from devservices.webproc import WebProcess
 from identity_bridge.web.config import (
     CALLBACK_PATH,
     FRONTCHANNEL_PATH,
@@ -25,7 +26,7 @@ from identity_bridge.web.config import (
 )
 from tests.conftest import start_clean_web
 from tests.identity.idp_fakes import FakeProvider, serve_fake_provider
-from tests.servers import TEST_SERVICES, WebProcess, write_test_config
+from tests.servers import TEST_SERVICES, write_test_config
 
 CLIENT_ID = "helseprat-test"
 

@@ -26,10 +26,10 @@ from chat.client.protocol import (
     youth_start,
 )
 from devservices.idporten.persons import make_persons
+from devservices.webproc import WebProcess
 from identity_bridge.web import link_message, verified
 from tests.conftest import DEMO_PASSWORD
 from tests.identity_web.conftest import CLIENT_ID, FakeSite, assert_no_pid_anywhere, redis_dump
-from tests.servers import WebProcess
 
 PERSON = next(p for p in make_persons(date.today()) if p.age == 15)
 PID = PERSON.pid

@@ -9,8 +9,8 @@ import socket
 
 from chat.client.e2e import YouthCrypto, fetch_team
 from chat.client.protocol import ProtocolClient, YouthSession, nurse_connect, nurse_login, ws_url, youth_resume
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
-from tests.servers import WebProcess
 
 QUEUE = 1024  # chat.fanout.outbox.Outbox's maxsize
 

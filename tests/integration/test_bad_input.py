@@ -7,8 +7,8 @@ import json
 import redis.asyncio as aioredis
 
 from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login, ws_url, youth_resume, youth_start
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
-from tests.servers import WebProcess
 
 
 async def _log_len(redis_url: str, cid: str) -> int:

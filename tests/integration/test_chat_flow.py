@@ -18,8 +18,8 @@ from chat.client.protocol import (
     youth_start,
 )
 from chat.crypto.resume import resume_auth
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
-from tests.servers import WebProcess
 
 
 def b64(text: str) -> str:

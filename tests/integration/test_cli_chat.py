@@ -6,8 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
-from tests.servers import WebProcess
 
 
 async def test_terminal_youth_and_terminal_nurse(web: WebProcess, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from chat.jobs.autoclose import sweep
 from chat.store import names as keys
 from chat.store.conversations import Store
 from devservices.redis_proc import RedisProcess
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD, start_clean_web
 from tests.integration.test_dashboard_fixtures import (
     ESCALATION,
@@ -29,7 +30,6 @@ from tests.integration.test_dashboard_fixtures import (
     nurse_ws,
     write_dash_config,
 )
-from tests.servers import WebProcess
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from websockets.exceptions import InvalidStatus
 
 from chat.client.protocol import nurse_connect, nurse_login, youth_start
 from devservices.redis_proc import RedisProcess
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
 from tests.integration.resilient import ResilientYouth
-from tests.servers import WebProcess
 
 
 async def _claimed_pair(

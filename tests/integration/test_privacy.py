@@ -20,8 +20,8 @@ from chat.client.e2e import NurseCrypto, YouthCrypto, fetch_nurse_keys, fetch_te
 from chat.client.protocol import ProtocolClient, nurse_connect, ws_url
 from chat.crypto.resume import resume_auth
 from devservices.redis_proc import RedisProcess
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
-from tests.servers import WebProcess
 
 CLIENT_IP = "127.0.0.2"
 MARKERS = ("MARKØR-ungdom-7f3a9c", "MARKØR-sykepleier-51be02")

@@ -14,8 +14,8 @@ from chat.cli import team as teamadmin
 from chat.client.e2e import NurseCrypto, YouthCrypto, fetch_nurse_keys, fetch_team
 from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login, ws_url, youth_start
 from chat.store.teamkeys import TeamKeys
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
-from tests.servers import WebProcess
 
 
 async def nurse_keys(base: str, user: str) -> tuple[str, NurseCrypto]:
