@@ -18,9 +18,9 @@ from chat.errors import (
     NotAuthorized,
     UnknownService,
 )
+from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
 from tests.integration.test_dashboard_fixtures import csrf_of
-from tests.servers import WebProcess
 
 
 def assert_error(response: httpx.Response, err: ClientError) -> None:
