@@ -64,9 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     hc.websocket_max_message_size = 256 * 1024
     hc.graceful_timeout = 15
     hc.keep_alive_timeout = 30
-    # After a restart every client reconnects at once: Hypercorn's default accept backlog
-    # (100) overflows and the kernel drops handshakes, which clients retry only after TCP's
-    # 1, 2, 4, 8... s back-off. The kernel caps this at net.core.somaxconn.
+    # A deep accept backlog for the reconnect burst after a restart (docs/benchmarks.md);
+    # the kernel caps it at net.core.somaxconn.
     hc.backlog = 4096
     if args.url_file:
         Path(args.url_file).write_text(f"http://{args.host}:{args.port}\n")

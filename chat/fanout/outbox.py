@@ -4,10 +4,9 @@ Fan-out never awaits a slow socket: it puts the frame here and moves on. A clien
 more than ``maxsize`` frames behind is disconnected (back-pressure); it resumes from its last
 sequence on reconnect, so nothing is lost, and one slow phone cannot hold memory hostage.
 
-Most connections are idle most of the time (a youth waiting in the queue), so an idle outbox
-holds no queue and no task: the writer task is started by the first frame put while none is
-running and ends once everything put so far is written (measured: ~4.7 KB less per connection
-than a queue with a writer task waiting on it; docs/benchmarks.md).
+An idle outbox holds no queue and no task: the writer task starts with the first frame put
+while none is running and ends once everything put is written (most connections are idle;
+memory per idle socket: docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -65,10 +65,9 @@ def validators(role: Role) -> dict[str, Draft202012Validator]:
     return out
 
 
-# Fast path for the frames of a conversation in flight (send, typing, ping): plain checks that
-# accept a strict subset of what the schema accepts (same patterns, anchored, exact key sets).
-# Anything they do not accept goes through the full JSON Schema validator, so errors and edge
-# cases are exactly the schema's. The schema costs ~40 µs a frame; this costs ~2 µs.
+# Fast path for the frames of a conversation in flight: a strict subset of what the schema
+# accepts (same patterns, anchored, exact key sets); anything else goes to the validator, so
+# errors are exactly the schema's. Why: docs/benchmarks.md ("Why the code is shaped this way").
 _CMID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _CONV = re.compile(r"[A-Za-z0-9_-]{16,32}")
 _BODY = re.compile(r"[A-Za-z0-9+/]+={0,2}")
