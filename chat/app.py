@@ -13,11 +13,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+import identity_bridge.plugin  # the composition root plugs the bridge in (the only import of it)
 from chat.actions.accounts import Accounts
 from chat.actions.conversations import Actions
 from chat.clock import Clock, SystemClock
 from chat.config import Config, load_config
 from chat.errors import ClientError
+from chat.extensions import ExtensionFactory
+from chat.extensions import build as build_extensions
 from chat.fanout.hub import Hub
 from chat.jobs.autoclose import FileClock, Sweeper, sweep_interval
 from chat.server.compression import decline_compression
@@ -35,6 +38,10 @@ from chat.web.runtime import Runtime, make_redis
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+# Extensions the composition root plugs in, each built from its own config section (or absent).
+EXTENSIONS: tuple[ExtensionFactory, ...] = (identity_bridge.plugin.create,)
+
+
 def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     if config.redis_url is None:
         raise RuntimeError("create_app needs config.redis_url; `helseprat serve` starts Redis")
@@ -43,6 +50,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     clock = clock or SystemClock()
     sweep_every = sweep_interval(config.test_clock_file is not None)
     redis_url = config.redis_url
+    extensions = build_extensions(EXTENSIONS, config)
     decline_compression()
     lean_connections()
     fewer_full_collections()
@@ -54,22 +62,11 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         hub = Hub(redis, store.queue_view)
         rt = Runtime(config=config, redis=redis, store=store,
                      actions=Actions(config, store, clock), accounts=Accounts(config, redis, clock),
-                     hub=hub, clock=clock, teamkeys=TeamKeys(redis))
+                     hub=hub, clock=clock, teamkeys=TeamKeys(redis), extensions=extensions)
         app.state.runtime = rt
-        identity = None
-        if config.idporten is not None:  # identity bridge (issue 6)
-            from identity_bridge.web import IdentityWeb
-
-            identity = IdentityWeb(config, config.idporten, redis, clock)
-        app.state.identity = identity
         await hub.start()
-        journal = None
-        if config.epj is not None:  # send to journal (issue 7)
-            from identity_bridge.web.journal import JournalLink
-
-            journal = JournalLink(rt, config.epj)
-            await journal.start()
-        app.state.journal = journal
+        for ext in extensions:
+            await ext.start(rt)
         sweeper = Sweeper(rt.actions, sweep_every)  # inactivity auto-close (issue 5)
         sweeper.start()
         try:
@@ -77,11 +74,9 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         finally:
             await sweeper.stop()
             await rt.drain()
-            if journal is not None:
-                await journal.stop()
+            for ext in reversed(extensions):
+                await ext.stop()
             await hub.stop()
-            if identity is not None:
-                await identity.aclose()
             await redis.aclose()
 
     routes = [
@@ -109,7 +104,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         Route("/api/nurse/queue/{service}", lead.queue_api),
         WebSocketRoute("/ws/youth", SocketApp(ws.youth_ws), name="youth_ws"),
         WebSocketRoute("/ws/nurse", SocketApp(ws.nurse_ws), name="nurse_ws"),
-        *_identity_routes(config),
+        *(route for ext in extensions for route in ext.routes()),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     middleware = [
@@ -134,15 +129,6 @@ class SocketApp:
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         return self.endpoint(WebSocket(scope, receive=receive, send=send))
-
-
-def _identity_routes(config: Config) -> list[Route]:
-    """The identity bridge's pages and API, only when ``[idporten]`` is configured."""
-    if config.idporten is None:
-        return []
-    from identity_bridge.web.routes import routes
-
-    return routes()
 
 
 def _app_from_environment() -> Starlette:

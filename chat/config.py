@@ -16,15 +16,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from chat.errors import ConfigError
-from identity_bridge.oidc.config import RelyingPartyConfig
 
-if TYPE_CHECKING:
-    from identity_bridge.web.config import EpjLink
-
+CHAT_SECTIONS = frozenset({"municipality", "service", "limits"})  # what chat reads itself
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -149,11 +145,12 @@ class Config:
     # Test only (HELSEPRAT_ENV=test): a file holding seconds to add to the wall clock, so a
     # browser test can move a real web process's time forward (auto-close) without sleeping.
     test_clock_file: Path | None = None
-    # ID-porten relying party (identity bridge); None: no login, the upgrade button is hidden.
-    idporten: RelyingPartyConfig | None = None
-    person_key: bytes = field(default=b"", repr=False)  # seals person identifiers at rest
-    # Journal link (issue 7): gateway public key and which services have an EPJ receiver.
-    epj: EpjLink | None = None
+    # What an extension parses for itself (chat/extensions.py), once, at start-up: the tables
+    # of the services file that chat does not read ([idporten], [epj]), the environment as it
+    # was read (HELSEPRAT_* only), and where the secrets are.
+    sections: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    secrets_dir: Path = Path("var/secrets")
 
     def service(self, service_id: str) -> Service | None:
         return self.services.get(service_id)
@@ -331,11 +328,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if environment not in ("dev", "test", "prod"):
         raise ConfigError("HELSEPRAT_ENV must be dev, test or prod")
     public_url = env.get("HELSEPRAT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    from identity_bridge.web.config import parse_epj, parse_idporten, read_person_key
-
-    idporten = parse_idporten(data.get("idporten"), env, public_url=public_url,
-                              environment=environment)
-    epj = parse_epj(data.get("epj"), env, base=services_file.parent, idporten=idporten)
     return Config(
         environment=environment,
         redis_url=env.get("REDIS_URL") or None,
@@ -354,7 +346,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         test_clock_file=(Path(env["HELSEPRAT_TEST_CLOCK_FILE"])
                          if environment == "test" and env.get("HELSEPRAT_TEST_CLOCK_FILE")
                          else None),
-        idporten=idporten,
-        person_key=read_person_key(secrets_dir) if idporten is not None else b"",
-        epj=epj,
+        sections={name: value for name, value in data.items()
+                  if name not in CHAT_SECTIONS and isinstance(value, dict)},
+        env={k: v for k, v in env.items() if k.startswith("HELSEPRAT_")},
+        secrets_dir=secrets_dir,
     )

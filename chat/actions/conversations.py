@@ -93,15 +93,6 @@ def _conversation(cid: str, meta: dict[str, str]) -> Conversation:
     )
 
 
-def verified_fields(conv: Conversation) -> dict[str, object]:
-    """``verified`` for state frames of a thread linked to an ID-porten login (else nothing)."""
-    if not conv.acr:
-        return {}
-    from identity_bridge.web.service import verified
-
-    return {"verified": verified(conv.acr, conv.age or "unknown")}
-
-
 def state_frame(cid: str, state: str, **extra: str) -> str:
     return frames.frame("state", conversation=cid, state=state, **extra)
 

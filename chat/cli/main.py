@@ -255,10 +255,19 @@ def cmd_team(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
+    from chat.app import EXTENSIONS
+    from chat.extensions import build
+
     config = _config_or_exit()
+    try:
+        extensions = build(EXTENSIONS, config)
+    except ConfigError as exc:
+        print(f"helseprat: configuration error: {exc}", file=sys.stderr)
+        return 2
     print(f"environment: {config.environment}")
-    print(f"redis: {'private redis-server under ' + str(config.data_dir) if not config.redis_url else 'REDIS_URL'}")
+    print(f"redis: {'REDIS_URL' if config.redis_url else 'not set (make run starts one)'}")
     print(f"municipalities: {len(config.municipalities)}; services: {len(config.services)}")
+    print(f"extensions: {', '.join(ext.name for ext in extensions) or 'none'}")
     for s in config.services.values():
         if not s.members:
             print(f"warning: service {s.id} has no members")

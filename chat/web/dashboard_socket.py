@@ -9,7 +9,6 @@ this nurse open by themselves (``assigned``). Leads may ask for the overview and
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, cast
@@ -120,20 +119,16 @@ class NurseDashboard:
 
     # -- what the endpoint sends --------------------------------------------------------------
     def hello(self, open_ids: list[str]) -> events.Hello:
-        """The nurse's first frame; with the EPJ link, the gateway key the browser seals to."""
+        """The nurse's first frame; extensions add theirs (the journal link: the gateway key)."""
         config, nurse = self.ep.rt.config, self.ep.nurse
         services: list[dict[str, object]] = [
             {"id": s.id, "name": s.name, "outcomes": list(s.outcomes)}
             for s in config.services.values() if s.id in nurse.services
         ]
-        journal: dict[str, object] | None = None
-        if config.epj is not None:
-            journal = {
-                "services": sorted(s for s in nurse.services if config.epj.enabled_for(s)),
-                "gateway_key": base64.b64encode(config.epj.gateway_public_key).decode(),
-            }
+        extra = {k: v for ext in self.ep.rt.extensions for k, v in ext.hello_fields(nurse).items()}
+        journal = extra.get("journal")
         return events.Hello(nurse=nurse.display_name, role=nurse.role, services=services,
-                            open=open_ids, journal=journal)
+                            open=open_ids, journal=cast(dict[str, object], journal) if journal else None)
 
     @staticmethod
     def state(conv: Conversation, verified: dict[str, object] | None) -> events.State:

@@ -21,6 +21,7 @@ from chat import i18n
 from chat.actions.accounts import LoginFailed, csrf_ok
 from chat.config import NATIONAL_CRISIS_NUMBERS, Service
 from chat.errors import CsrfFailed, LoginRefused
+from chat.extensions import page_flag
 from chat.store import names as keys
 from chat.web.runtime import Runtime
 
@@ -96,7 +97,7 @@ async def service_page(request: Request) -> Response:
     return render(request, "service.html", s=service_status(rt, service, waiting),
                   crisis=crisis_numbers(rt, service.municipality),
                   quick_exit_url=rt.config.quick_exit_url,
-                  idporten=rt.config.idporten is not None)
+                  idporten=page_flag(rt.extensions, "login"))
 
 
 async def favicon(request: Request) -> Response:

@@ -18,6 +18,7 @@ from chat.actions.accounts import Accounts
 from chat.actions.conversations import Actions
 from chat.clock import Clock
 from chat.config import Config
+from chat.extensions import Extension
 from chat.fanout.hub import Hub
 from chat.store.conversations import Store
 from chat.store.teamkeys import TeamKeys
@@ -37,6 +38,7 @@ class Runtime:
     hub: Hub
     clock: Clock
     teamkeys: TeamKeys
+    extensions: tuple[Extension, ...] = ()
     connections: set[Drainable] = field(default_factory=set)
     draining: bool = False
 

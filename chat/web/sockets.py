@@ -6,13 +6,14 @@ import asyncio
 import dataclasses
 import json
 import logging
-from typing import Any, cast
+from typing import Any
 
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
-from chat.actions.conversations import Conversation, Nurse, verified_fields
-from chat.errors import ClientError, InvalidState
+from chat import extensions
+from chat.actions.conversations import Conversation, Nurse
+from chat.errors import ClientError, InvalidState, NotAuthorized
 from chat.fanout.feed import Feed
 from chat.protocol import commands as c
 from chat.protocol import events
@@ -21,18 +22,10 @@ from chat.store.conversations import QueueView
 from chat.web.dashboard_socket import NurseDashboard
 from chat.web.endpoint import Endpoint
 from chat.web.runtime import Runtime
-from identity_bridge.web import sockets as identity_ws
-from identity_bridge.web.journal import JournalUnavailable
 
 log = logging.getLogger("helseprat.ws")
 
 WAITING_REFRESH_S = 15.0  # a waiting youth's "n waiting" is refreshed at most this often
-
-
-def verified_of(conv: Conversation) -> dict[str, object] | None:
-    """The state frame's ``verified`` for a thread linked to an ID-porten login, else None."""
-    value = verified_fields(conv).get("verified")
-    return None if value is None else cast(dict[str, object], value)
 
 
 class YouthEndpoint(Endpoint):
@@ -63,8 +56,8 @@ class YouthEndpoint(Endpoint):
             case c.Resume():
                 conv = await a.authenticate(cmd.conversation, cmd.token)
                 await self._attach(conv, cmd.after)
-            case c.ResumeSession():  # identity bridge: a logged-in youth's thread
-                await self._attach(await identity_ws.resume_session(self.rt, self.ws, cmd),
+            case c.ResumeSession():  # an extension's: a logged-in youth's thread
+                await self._attach(await self._extension_attach(cmd),
                                    cmd.after)
             case c.ResumeWithCode():
                 conv, token, backup = await a.resume_with_code(cmd.handle, cmd.auth,
@@ -97,6 +90,13 @@ class YouthEndpoint(Endpoint):
             case _:
                 raise InvalidState()
 
+    async def _extension_attach(self, cmd: c.Command) -> Conversation:
+        for ext in self.rt.extensions:
+            conv = await ext.youth_command(self.ws, cmd)
+            if conv is not None:
+                return conv
+        raise NotAuthorized("Login is not available here.")
+
     async def _attach(
         self, conv: Conversation, after: int, token: str | None = None, backup: str = ""
     ) -> None:
@@ -112,7 +112,7 @@ class YouthEndpoint(Endpoint):
                 key_bundle=conv.key_bundle, epoch=conv.epoch, token=token,
                 backup=None if token is None else backup))
         self.outbox.send(events.State(conversation=conv.id, state=conv.state,
-                                      verified=verified_of(conv)))
+                                      verified=extensions.verified(self.rt.extensions, conv)))
         await self.feed.catch_up()
         if conv.state == "waiting":
             self._watching = conv.service
@@ -197,7 +197,6 @@ class NurseEndpoint(Endpoint):
         self.feeds: dict[str, Feed] = {}
         self._authorized: dict[str, Conversation] = {}  # membership checked, for sends
         self.dash = NurseDashboard(self)
-        self.journal_watching: set[str] = set()  # conversations whose journal statuses we relay
 
     async def on_open(self) -> None:
         open_ids = await self.rt.actions.open_conversations(self.nurse)
@@ -216,17 +215,11 @@ class NurseEndpoint(Endpoint):
             feed = Feed(conv.id, self.rt.store, self.outbox, after)
             self.feeds[conv.id] = feed
             await self.rt.hub.subscribe(conv.id, feed)
-        self.outbox.send(self.dash.state(conv, verified_of(conv)))
+        self.outbox.send(self.dash.state(conv, extensions.verified(self.rt.extensions, conv)))
         await feed.catch_up()
         await self.dash.send_notes(conv)
-        for device_frame in await identity_ws.device_frames(self.rt, conv.id):
-            self.outbox.put(device_frame)
-        journal = identity_ws.journal_link(self.ws)
-        if journal is not None:
-            journal.watch(conv.id, self)
-            self.journal_watching.add(conv.id)
-            for status_frame in await journal.frames_for(conv.id):
-                self.outbox.put(status_frame)
+        for ext in self.rt.extensions:
+            await ext.nurse_opened(self, conv)
         self.outbox.send(events.HistoryEnd(conversation=conv.id, last_seq=feed.last))
 
     async def dispatch(self, cmd: Any) -> None:
@@ -249,13 +242,6 @@ class NurseEndpoint(Endpoint):
                 await a.close(self.nurse, cmd.conversation, cmd.outcome)
             case c.Release():
                 await a.release(self.nurse, cmd.conversation)
-            case c.Reseal():  # identity bridge: CK re-sealed to a youth's new device
-                self.outbox.put(await identity_ws.handle_reseal(self.rt, self.nurse, cmd))
-            case c.Journal():  # issue 7: send to journal (identity_bridge/web/journal.py)
-                journal = identity_ws.journal_link(self.ws)
-                if journal is None:
-                    raise JournalUnavailable()
-                self.outbox.put(await journal.send(self.nurse, cmd))
             case c.Rekey():
                 await a.rekey(self.nurse, cmd.conversation, cmd.key_bundle, cmd.epoch)
                 self.outbox.send(events.Rekeyed(conversation=cmd.conversation, epoch=cmd.epoch))
@@ -266,6 +252,9 @@ class NurseEndpoint(Endpoint):
                 await self.dash.ping()
                 self.outbox.send(events.Pong())
             case _:
+                for ext in self.rt.extensions:
+                    if await ext.nurse_command(self, cmd):
+                        return
                 raise InvalidState()
 
     async def _send(self, cmd: c.Send) -> None:
@@ -297,15 +286,17 @@ class NurseEndpoint(Endpoint):
                                         duplicate=result.status == 0,
                                         ts=result.ts or None))
 
-    def journal_status(self, frame: str) -> None:
+    # What an extension may do with this connection (chat.extensions.NurseSocket).
+    def put(self, frame: str) -> None:
         self.outbox.put(frame)
+
+    def send(self, event: events.Event) -> None:
+        self.outbox.send(event)
 
     async def on_close(self) -> None:
         await self.dash.closed()
-        journal = identity_ws.journal_link(self.ws)
-        if journal is not None:
-            for cid in self.journal_watching:
-                journal.unwatch(cid, self)
+        for ext in self.rt.extensions:
+            ext.nurse_closed(self)
         for cid, feed in self.feeds.items():
             await self.rt.hub.unsubscribe(cid, feed)
             await feed.stop()

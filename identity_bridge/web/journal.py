@@ -1,4 +1,4 @@
-"""Send to journal (issue 7): the web process's part of the nurse flow.
+"""Send to journal: the web process's part of the nurse flow.
 
 The nurse's browser seals the *note part* (summary, selected messages, nurse name, MsgId,
 conversation) to the EPJ gateway key; the server cannot read it. The browser does not know
@@ -76,13 +76,13 @@ def status_frame(cid: str, msg_id: str, status: str, code: str = "", text: str =
 
 
 class JournalLink:
-    """One per web process when ``[epj]`` is configured (built in the app's lifespan)."""
+    """One per web process when ``[epj]`` is configured (built by the bridge's start)."""
 
-    def __init__(self, rt: Runtime, link: EpjLink) -> None:
+    def __init__(self, rt: Runtime, link: EpjLink, person_key: bytes) -> None:
         self.rt = rt
         self.link = link
         self.gateway = PublicKey(link.gateway_public_key)
-        self.sealer = PersonSealer(rt.config.person_key)
+        self.sealer = PersonSealer(person_key)
         self._watchers: dict[str, set[StatusWatcher]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 

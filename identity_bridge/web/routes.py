@@ -1,4 +1,4 @@
-"""HTTP routes of the identity bridge (registered by chat.app when ``[idporten]`` is set).
+"""HTTP routes of the identity bridge (mounted through identity_bridge/plugin.py when ``[idporten]`` is set).
 
 | route | what |
 |---|---|
@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, Protocol, cast
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -42,20 +44,23 @@ from .service import SESSION_COOKIE, SESSION_TTL, IdentityWeb, Intent, LinkRefus
 
 log = logging.getLogger("helseprat.identity")
 
+
+class Bridge(Protocol):
+    """What the routes need of the identity bridge (identity_bridge/plugin.py)."""
+
+    @property
+    def identity(self) -> IdentityWeb: ...
+
+    @property
+    def rt(self) -> Runtime: ...
+
+
+Handler = Callable[[Bridge, Request], Awaitable[Response]]
+
 _CID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _B64 = re.compile(r"^[A-Za-z0-9+/]{1,200}={0,2}$")
 _DEVICE = re.compile(r"^[0-9a-f]{16}$")
-
-
-def _rt(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-def _identity(request: Request) -> IdentityWeb:
-    identity: IdentityWeb = request.app.state.identity
-    return identity
 
 
 def _lang(request: Request, fallback: str | None = None) -> str:
@@ -67,12 +72,12 @@ def _error(code: str, status: int) -> JSONResponse:
     return JSONResponse({"error": {"code": code}}, status_code=status)
 
 
-def _same_origin(request: Request) -> bool:
+def _same_origin(bridge: Bridge, request: Request) -> bool:
     """Cookie-bearing POSTs: SameSite=Lax already keeps the cookie off cross-site POSTs;
     the Origin check is the second lock."""
     origin = request.headers.get("origin", "")
     host = request.headers.get("host", "")
-    return origin in (_rt(request).config.public_url, f"http://{host}", f"https://{host}")
+    return origin in (bridge.rt.config.public_url, f"http://{host}", f"https://{host}")
 
 
 async def _json(request: Request) -> dict[str, Any] | None:
@@ -90,29 +95,29 @@ def _str(body: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str | Non
     return value if isinstance(value, str) and pattern.match(value) else None
 
 
-async def _session(request: Request) -> YouthSession | None:
-    return await _identity(request).session(request.cookies.get(SESSION_COOKIE))
+async def _session(bridge: Bridge, request: Request) -> YouthSession | None:
+    return await bridge.identity.session(request.cookies.get(SESSION_COOKIE))
 
 
-def _set_cookie(request: Request, response: Response, value: str) -> None:
+def _set_cookie(bridge: Bridge, response: Response, value: str) -> None:
     response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_TTL, httponly=True,
-                        samesite="lax", secure=_rt(request).config.secure_cookies, path="/")
+                        samesite="lax", secure=bridge.rt.config.secure_cookies, path="/")
 
 
 # -- consent and login ------------------------------------------------------------------------
-async def consent_page(request: Request) -> Response:
-    rt = _rt(request)
+async def consent_page(bridge: Bridge, request: Request) -> Response:
+    rt = bridge.rt
     service = rt.config.service(request.query_params.get("service", ""))
     return render(request, "youth_consent.html", service=service,
                   crisis=crisis_numbers(rt, service.municipality if service else None),
                   quick_exit_url=rt.config.quick_exit_url)
 
 
-async def start_login(request: Request) -> Response:
+async def start_login(bridge: Bridge, request: Request) -> Response:
     body = await _json(request)
-    if body is None or not _same_origin(request):
+    if body is None or not _same_origin(bridge, request):
         return _error("bad_request", 400)
-    identity = _identity(request)
+    identity = bridge.identity
     lang = _lang(request, str(body.get("lang", "")))
     if body.get("kind") == "upgrade":
         cid, token = _str(body, "conversation", _CID), _str(body, "token", _TOKEN)
@@ -132,8 +137,8 @@ async def start_login(request: Request) -> Response:
     return JSONResponse({"authorize_url": url, "binding": binding})
 
 
-async def callback(request: Request) -> Response:
-    identity = _identity(request)
+async def callback(bridge: Bridge, request: Request) -> Response:
+    identity = bridge.identity
     store = identity.capturing_store()
     params = dict(request.query_params)
     try:
@@ -144,24 +149,24 @@ async def callback(request: Request) -> Response:
         code = exc.code
         if isinstance(exc, OidcProviderError) and exc.oauth_error == "access_denied":
             code = "access_denied"
-        service = _rt(request).config.service(taken.service) if taken else None
+        service = bridge.rt.config.service(taken.service) if taken else None
         return render(request, "youth_login_error.html", status=400, lang=lang, code=code,
-                      service=service, crisis=crisis_numbers(_rt(request)),
-                      quick_exit_url=_rt(request).config.quick_exit_url)
+                      service=service, crisis=crisis_numbers(bridge.rt),
+                      quick_exit_url=bridge.rt.config.quick_exit_url)
     if intent.kind == "upgrade" and intent.service:
         target = f"/s/{intent.service}?" + urlencode({"lang": intent.lang, "login": "1"})
     else:
         target = "/mine?" + urlencode({"lang": intent.lang, "login": "1"})
     response = RedirectResponse(target, status_code=303)
-    _set_cookie(request, response, cookie)
+    _set_cookie(bridge, response, cookie)
     return response
 
 
-async def confirm(request: Request) -> Response:
+async def confirm(bridge: Bridge, request: Request) -> Response:
     body = await _json(request)
-    if body is None or not _same_origin(request) or not isinstance(body.get("binding"), str):
+    if body is None or not _same_origin(bridge, request) or not isinstance(body.get("binding"), str):
         return _error("bad_request", 400)
-    s = await _identity(request).confirm(request.cookies.get(SESSION_COOKIE), body["binding"])
+    s = await bridge.identity.confirm(request.cookies.get(SESSION_COOKIE), body["binding"])
     if s is None:
         return _error("not_logged_in", 401)
     return JSONResponse({"login_session": s.public_id, "conversation": s.link_conversation,
@@ -169,7 +174,7 @@ async def confirm(request: Request) -> Response:
 
 
 # -- upgrade ------------------------------------------------------------------------------------
-async def register_key(request: Request) -> Response:
+async def register_key(bridge: Bridge, request: Request) -> Response:
     body = await _json(request)
     if body is None:
         return _error("bad_request", 400)
@@ -178,31 +183,31 @@ async def register_key(request: Request) -> Response:
     if cid is None or token is None or pk is None:
         return _error("bad_request", 400)
     try:
-        await _identity(request).register_youth_key(cid, token, pk)
+        await bridge.identity.register_youth_key(cid, token, pk)
     except LinkRefused as exc:
         return _error(exc.code, exc.status)
     return JSONResponse({"status": "stored"})
 
 
-async def link_challenge(request: Request) -> Response:
-    if not _same_origin(request):
+async def link_challenge(bridge: Bridge, request: Request) -> Response:
+    if not _same_origin(bridge, request):
         return _error("bad_request", 400)
-    s = await _session(request)
+    s = await _session(bridge, request)
     if s is None:
         return _error("not_logged_in", 401)
     try:
-        challenge = await _identity(request).new_challenge(s)
+        challenge = await bridge.identity.new_challenge(s)
     except LinkRefused as exc:
         return _error(exc.code, exc.status)
     return JSONResponse({"challenge": challenge, "login_session": s.public_id,
                          "conversation": s.link_conversation})
 
 
-async def link(request: Request) -> Response:
+async def link(bridge: Bridge, request: Request) -> Response:
     body = await _json(request)
-    if body is None or not _same_origin(request):
+    if body is None or not _same_origin(bridge, request):
         return _error("bad_request", 400)
-    s = await _session(request)
+    s = await _session(bridge, request)
     if s is None:
         return _error("not_logged_in", 401)
     cid, token = _str(body, "conversation", _CID), _str(body, "token", _TOKEN)
@@ -211,7 +216,7 @@ async def link(request: Request) -> Response:
         return _error("no_proof", 403)
     pk = pk if isinstance(pk, str) and _B64.match(pk) else ""
     try:
-        result = await _identity(request).link(s, cid, token, sig, pk)
+        result = await bridge.identity.link(s, cid, token, sig, pk)
     except LinkRefused as exc:
         log.info("link refused: %s", exc.code)
         return _error(exc.code, exc.status)
@@ -219,9 +224,9 @@ async def link(request: Request) -> Response:
 
 
 # -- Mine samtaler, devices -----------------------------------------------------------------
-async def mine_page(request: Request) -> Response:
-    rt = _rt(request)
-    identity = _identity(request)
+async def mine_page(bridge: Bridge, request: Request) -> Response:
+    rt = bridge.rt
+    identity = bridge.identity
     cookie = request.cookies.get(SESSION_COOKIE)
     s = await identity.session(cookie)
     unconfirmed = s is None and await identity.session(cookie, confirmed=False) is not None
@@ -234,19 +239,19 @@ async def mine_page(request: Request) -> Response:
                   crisis=crisis_numbers(rt), quick_exit_url=rt.config.quick_exit_url)
 
 
-async def threads_api(request: Request) -> Response:
-    s = await _session(request)
+async def threads_api(bridge: Bridge, request: Request) -> Response:
+    s = await _session(bridge, request)
     if s is None:
         return _error("not_logged_in", 401)
-    return JSONResponse({"threads": await _identity(request).threads(s), "acr": s.acr,
+    return JSONResponse({"threads": await bridge.identity.threads(s), "acr": s.acr,
                          "age": s.age})
 
 
-async def device_register(request: Request) -> Response:
+async def device_register(bridge: Bridge, request: Request) -> Response:
     body = await _json(request)
-    if body is None or not _same_origin(request):
+    if body is None or not _same_origin(bridge, request):
         return _error("bad_request", 400)
-    s = await _session(request)
+    s = await _session(bridge, request)
     if s is None:
         return _error("not_logged_in", 401)
     cid, box, sign = (_str(body, "conversation", _CID), _str(body, "box", _B64),
@@ -254,14 +259,14 @@ async def device_register(request: Request) -> Response:
     if cid is None or box is None or sign is None:
         return _error("bad_request", 400)
     try:
-        dev = await _identity(request).register_device(s, cid, box, sign)
+        dev = await bridge.identity.register_device(s, cid, box, sign)
     except LinkRefused as exc:
         return _error(exc.code, exc.status)
     return JSONResponse({"device": dev, "status": "pending"}, status_code=201)
 
 
-async def device_status(request: Request) -> Response:
-    s = await _session(request)
+async def device_status(bridge: Bridge, request: Request) -> Response:
+    s = await _session(bridge, request)
     if s is None:
         return _error("not_logged_in", 401)
     cid = request.query_params.get("conversation", "")
@@ -269,7 +274,7 @@ async def device_status(request: Request) -> Response:
     if not _CID.match(cid) or not _DEVICE.match(dev):
         return _error("bad_request", 400)
     try:
-        return JSONResponse(await _identity(request).device_status(s, cid, dev))
+        return JSONResponse(await bridge.identity.device_status(s, cid, dev))
     except LinkRefused as exc:
         return _error(exc.code, exc.status)
 
@@ -279,12 +284,12 @@ def _state_key(state: str) -> str:
     return keys.logout_state(hashlib.sha256(state.encode()).hexdigest())
 
 
-async def logout(request: Request) -> Response:
+async def logout(bridge: Bridge, request: Request) -> Response:
     """From script (JSON in, ``{"url"}`` out; the page then navigates): a form POST that
     redirects to ID-porten would be stopped by our own CSP (``form-action 'self'`` also
     covers the redirect). A plain form POST still works where the CSP allows it."""
-    identity = _identity(request)
-    if not _same_origin(request):
+    identity = bridge.identity
+    if not _same_origin(bridge, request):
         return Response("Forbidden", status_code=403)
     as_json = request.headers.get("content-type", "").startswith("application/json")
     body: dict[str, Any] = (await _json(request) or {}) if as_json else dict(await request.form())
@@ -305,8 +310,8 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def logged_out(request: Request) -> Response:
-    identity = _identity(request)
+async def logged_out(bridge: Bridge, request: Request) -> Response:
+    identity = bridge.identity
     state = request.query_params.get("state", "")
     # The state we made at logout, found by its hash (single use); an unknown state still
     # lands on the logged-out page, which reveals nothing.
@@ -317,9 +322,9 @@ async def logged_out(request: Request) -> Response:
     return response
 
 
-async def frontchannel_logout(request: Request) -> Response:
+async def frontchannel_logout(bridge: Bridge, request: Request) -> Response:
     """Loaded in an iframe on ID-porten's page: no cookie needed (sid names the session)."""
-    identity = _identity(request)
+    identity = bridge.identity
     try:
         local = await identity.rp.frontchannel_logout(dict(request.query_params), identity.index)
     except OidcError as exc:
@@ -335,20 +340,23 @@ async def frontchannel_logout(request: Request) -> Response:
     })
 
 
-def routes() -> list[Route]:
+def routes(bridge: Bridge) -> list[Route]:
+    def route(path: str, handler: Handler, method: str = "GET") -> Route:
+        return Route(path, partial(handler, bridge), methods=[method])
+
     return [
-        Route("/logg-inn", consent_page),
-        Route("/login/idporten/start", start_login, methods=["POST"]),
-        Route("/login/idporten/callback", callback),
-        Route("/login/idporten/logged-out", logged_out),
-        Route("/login/idporten/frontchannel-logout", frontchannel_logout),
-        Route("/logout/idporten", logout, methods=["POST"]),
-        Route("/mine", mine_page),
-        Route("/api/youth/session/confirm", confirm, methods=["POST"]),
-        Route("/api/youth/key", register_key, methods=["POST"]),
-        Route("/api/youth/link/challenge", link_challenge, methods=["POST"]),
-        Route("/api/youth/link", link, methods=["POST"]),
-        Route("/api/youth/threads", threads_api),
-        Route("/api/youth/device", device_register, methods=["POST"]),
-        Route("/api/youth/device", device_status, methods=["GET"]),
+        route("/logg-inn", consent_page),
+        route("/login/idporten/start", start_login, "POST"),
+        route("/login/idporten/callback", callback),
+        route("/login/idporten/logged-out", logged_out),
+        route("/login/idporten/frontchannel-logout", frontchannel_logout),
+        route("/logout/idporten", logout, "POST"),
+        route("/mine", mine_page),
+        route("/api/youth/session/confirm", confirm, "POST"),
+        route("/api/youth/key", register_key, "POST"),
+        route("/api/youth/link/challenge", link_challenge, "POST"),
+        route("/api/youth/link", link, "POST"),
+        route("/api/youth/threads", threads_api),
+        route("/api/youth/device", device_register, "POST"),
+        route("/api/youth/device", device_status),
     ]

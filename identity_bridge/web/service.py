@@ -109,10 +109,11 @@ def age_text(age: int | None) -> str:
 
 
 class IdentityWeb:
-    """One per web process (built in the app's lifespan when ``[idporten]`` is configured)."""
+    """One per web process (built by the bridge's start, when ``[idporten]`` is configured)."""
 
-    def __init__(self, config: Config, rp_config: RelyingPartyConfig, redis: aioredis.Redis,
-                 clock: Clock, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: Config, rp_config: RelyingPartyConfig, person_key: bytes,
+                 redis: aioredis.Redis, clock: Clock, http: httpx.AsyncClient | None = None
+                 ) -> None:
         self.config = config
         self.rp_config = rp_config
         self.redis = redis
@@ -120,7 +121,7 @@ class IdentityWeb:
         self.rp = IdPortenClient(rp_config, http=http, clock=clock.now)
         self.pending = RedisPendingStore(redis, rp_config.pending_login_ttl_seconds)
         self.index = RedisLoginSessionIndex(redis)
-        self.sealer = PersonSealer(config.person_key)
+        self.sealer = PersonSealer(person_key)
 
     async def aclose(self) -> None:
         await self.rp.aclose()

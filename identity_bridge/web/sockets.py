@@ -1,8 +1,6 @@
-"""The identity bridge's part of the WebSocket endpoints (called from chat/web/sockets.py)."""
+"""The identity bridge's part of the WebSocket endpoints (through identity_bridge/plugin.py)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket
 
@@ -14,27 +12,11 @@ from chat.web.runtime import Runtime
 
 from .service import SESSION_COOKIE, IdentityWeb, pending_device_frames, reseal
 
-if TYPE_CHECKING:
-    from .journal import JournalLink
 
-
-def _identity(ws: WebSocket) -> IdentityWeb | None:
-    identity: IdentityWeb | None = getattr(ws.app.state, "identity", None)
-    return identity
-
-
-def journal_link(ws: WebSocket) -> JournalLink | None:
-    """The send-to-journal link (issue 7), when ``[epj]`` is configured."""
-    journal: JournalLink | None = getattr(ws.app.state, "journal", None)
-    return journal
-
-
-async def resume_session(rt: Runtime, ws: WebSocket, cmd: c.ResumeSession) -> Conversation:
+async def resume_session(rt: Runtime, identity: IdentityWeb, ws: WebSocket,
+                         cmd: c.ResumeSession) -> Conversation:
     """A logged-in youth reattaches to a thread by session cookie. The cookie rides along on
     cross-site WebSocket handshakes too, so the Origin is checked (CSWSH)."""
-    identity = _identity(ws)
-    if identity is None:
-        raise NotAuthorized("Login is not available here.")
     origin = ws.headers.get("origin", "")
     host = ws.headers.get("host", "")
     if origin not in (rt.config.public_url, f"http://{host}", f"https://{host}"):
@@ -47,8 +29,6 @@ async def resume_session(rt: Runtime, ws: WebSocket, cmd: c.ResumeSession) -> Co
 
 async def device_frames(rt: Runtime, cid: str) -> list[str]:
     """Frames about a thread's extra devices, for a nurse opening the conversation."""
-    if rt.config.idporten is None:
-        return []
     return await pending_device_frames(rt.redis, cid)
 
 

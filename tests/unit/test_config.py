@@ -85,3 +85,22 @@ def test_load_config_reads_secrets_from_files(tmp_path: Path) -> None:
     (tmp_path / "secrets" / "token_key").write_text("short")
     with pytest.raises(ConfigError, match="at least 32 bytes"):
         load_config({"HELSEPRAT_DATA_DIR": str(tmp_path)})
+
+
+def test_extension_sections_are_kept_for_the_extension_and_checked_at_start_up(
+    tmp_path: Path,
+) -> None:
+    from chat.app import EXTENSIONS
+    from chat.extensions import build
+
+    ensure_demo_files(tmp_path)
+    services = tmp_path / "services.toml"
+    env = {"HELSEPRAT_DATA_DIR": str(tmp_path), "OTHER_SECRET": "x"}
+    config = load_config(env)
+    assert "idporten" not in config.sections and build(EXTENSIONS, config) == ()
+    assert "OTHER_SECRET" not in config.env  # only HELSEPRAT_* is kept for extensions
+    services.write_text(services.read_text() + '\n[idporten]\nissuer = "https://x"\nbogus = 1\n')
+    config = load_config(env)  # chat itself does not read [idporten]
+    assert config.sections["idporten"]["bogus"] == 1
+    with pytest.raises(ConfigError, match=r"\[idporten\]\.bogus"):
+        build(EXTENSIONS, config)

@@ -1,0 +1,146 @@
+"""The identity bridge as one chat extension (chat/extensions.py): ID-porten login and the
+upgrade of a conversation to a logged-in thread, the logged-in youth's devices, and the
+journal link. Built by the composition root (chat/app.py) from ``[idporten]`` and ``[epj]``;
+absent when ``[idporten]`` is not configured."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from starlette.routing import BaseRoute
+from starlette.websockets import WebSocket
+
+from chat.actions.conversations import Conversation, Nurse
+from chat.config import Config
+from chat.extensions import NurseSocket
+from chat.protocol import commands as c
+from chat.web.runtime import Runtime
+from identity_bridge.oidc import RelyingPartyConfig
+from identity_bridge.web import routes, sockets
+from identity_bridge.web.config import EpjLink, parse_epj, parse_idporten, read_person_key
+from identity_bridge.web.journal import JournalLink, JournalUnavailable
+from identity_bridge.web.service import IdentityWeb, verified
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    idporten: RelyingPartyConfig
+    person_key: bytes = field(repr=False)  # seals person identifiers at rest
+    epj: EpjLink | None  # the journal link, when [epj] is configured
+
+
+def bridge_settings(config: Config) -> BridgeSettings | None:
+    """The bridge's own sections, parsed once; None without ``[idporten]``."""
+    idporten = parse_idporten(config.sections.get("idporten"), config.env,
+                              public_url=config.public_url, environment=config.environment)
+    epj = parse_epj(config.sections.get("epj"), config.env, base=config.services_file.parent,
+                    idporten=idporten)
+    if idporten is None:
+        return None
+    return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj)
+
+
+def create(config: Config) -> IdentityBridge | None:
+    settings = bridge_settings(config)
+    return None if settings is None else IdentityBridge(config, settings)
+
+
+class StatusRelay:
+    """Journal statuses for one dashboard connection (the journal link's watcher)."""
+
+    def __init__(self, sock: NurseSocket) -> None:
+        self.sock = sock
+        self.conversations: set[str] = set()
+
+    def journal_status(self, frame: str) -> None:
+        self.sock.put(frame)
+
+
+class IdentityBridge:
+    name = "identity"
+
+    def __init__(self, config: Config, settings: BridgeSettings) -> None:
+        self.config = config
+        self.settings = settings
+        self.runtime: Runtime | None = None  # the process's parts, from start()
+        self.web: IdentityWeb | None = None
+        self.journal: JournalLink | None = None
+        self.relays: dict[int, StatusRelay] = {}  # id(dashboard connection) -> its relay
+
+    @property
+    def identity(self) -> IdentityWeb:
+        assert self.web is not None, "the bridge is used before the app started"
+        return self.web
+
+    @property
+    def rt(self) -> Runtime:
+        assert self.runtime is not None, "the bridge is used before the app started"
+        return self.runtime
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return routes.routes(self)
+
+    async def start(self, rt: Runtime) -> None:
+        self.runtime = rt
+        self.web = IdentityWeb(self.config, self.settings.idporten, self.settings.person_key,
+                               rt.redis, rt.clock)
+        if self.settings.epj is not None:
+            self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
+            await self.journal.start()
+
+    async def stop(self) -> None:
+        if self.journal is not None:
+            await self.journal.stop()
+        if self.web is not None:
+            await self.web.aclose()
+
+    def page_flags(self) -> Mapping[str, bool]:
+        return {"login": True}
+
+    def hello_fields(self, nurse: Nurse) -> Mapping[str, object]:
+        epj = self.settings.epj
+        if epj is None:
+            return {}
+        # The gateway key the nurse's browser seals journal notes to.
+        return {"journal": {
+            "services": sorted(s for s in nurse.services if epj.enabled_for(s)),
+            "gateway_key": base64.b64encode(epj.gateway_public_key).decode()}}
+
+    def verified(self, conv: Conversation) -> dict[str, object] | None:
+        return verified(conv.acr, conv.age or "unknown") if conv.acr else None
+
+    async def youth_command(self, ws: WebSocket, cmd: c.Command) -> Conversation | None:
+        if isinstance(cmd, c.ResumeSession):
+            return await sockets.resume_session(self.rt, self.identity, ws, cmd)
+        return None
+
+    async def nurse_command(self, sock: NurseSocket, cmd: c.Command) -> bool:
+        if isinstance(cmd, c.Reseal):
+            sock.put(await sockets.handle_reseal(self.rt, sock.nurse, cmd))
+            return True
+        if isinstance(cmd, c.Journal):
+            if self.journal is None:
+                raise JournalUnavailable()
+            sock.put(await self.journal.send(sock.nurse, cmd))
+            return True
+        return False
+
+    async def nurse_opened(self, sock: NurseSocket, conv: Conversation) -> None:
+        for frame in await sockets.device_frames(self.rt, conv.id):
+            sock.put(frame)
+        if self.journal is None:
+            return
+        relay = self.relays.setdefault(id(sock), StatusRelay(sock))
+        self.journal.watch(conv.id, relay)
+        relay.conversations.add(conv.id)
+        for frame in await self.journal.frames_for(conv.id):
+            sock.put(frame)
+
+    def nurse_closed(self, sock: NurseSocket) -> None:
+        relay = self.relays.pop(id(sock), None)
+        if relay is not None and self.journal is not None:
+            for cid in relay.conversations:
+                self.journal.unwatch(cid, relay)
+
