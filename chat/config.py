@@ -92,7 +92,7 @@ class Service:
     members: tuple[str, ...]
     outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
     max_chats_per_nurse: int = 4
-    # Live dashboard (issue 5): alert again while a chat waits longer than this; auto-close an
+    # Live dashboard: alert again while a chat waits longer than this; auto-close an
     # active chat after this long without messages, warning the youth this long before.
     target_wait_seconds: int = 120
     inactivity_close_minutes: int = 60
@@ -267,7 +267,7 @@ def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality],
 
 
 def _dashboard_fields(s: Mapping[str, object], where: str) -> dict[str, int]:
-    """The optional dashboard settings of a service, checked (issue 5)."""
+    """The optional dashboard settings of a service, checked."""
     out: dict[str, int] = {}
     bounds = {"target_wait_seconds": (120, 1, 86_400),
               "inactivity_close_minutes": (60, 1, 7 * 24 * 60),

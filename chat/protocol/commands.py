@@ -93,7 +93,7 @@ class Rekey:
     epoch: int
 
 
-# -- the nurse dashboard (issue 5) -----------------------------------------------------------------
+# -- the nurse dashboard -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Transfer:
     """Hand an active conversation to a colleague or another service's queue.
@@ -155,7 +155,7 @@ class Reseal:
 
 @dataclass(frozen=True)
 class Journal:
-    """Send to journal (issue 7): the nurse's browser sealed the note part to the EPJ gateway;
+    """Send to journal: the nurse's browser sealed the note part to the EPJ gateway;
     ``msg_id`` (a UUID the browser made, also inside the seal) is the MsgId end to end."""
 
     conversation: str

@@ -1,4 +1,4 @@
-"""The nurse's live dashboard and the lead overview in real Chromium (issue 5).
+"""The nurse's live dashboard and the lead overview in real Chromium.
 
 One web process for the module, with the dashboard services and a test clock: the process
 reads its wall time from a file (HELSEPRAT_TEST_CLOCK_FILE, honoured only when

@@ -1,4 +1,4 @@
-"""The dashboard's "Send til journal" in real Chromium (issue 7): a verified thread, the nurse
+"""The dashboard's "Send til journal" in real Chromium: a verified thread, the nurse
 picks a message, writes a summary, the browser seals the note part to the gateway key, and
 the status comes back live as accepted. The dashboard stays axe-clean with the journal panel."""
 

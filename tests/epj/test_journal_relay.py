@@ -1,4 +1,4 @@
-"""The live status relay (issue 7): the hub's one pub/sub connection carries the worker's
+"""The live status relay: the hub's one pub/sub connection carries the worker's
 ``epj:status`` channel; JournalLink turns changes into ``journal_status`` frames for the
 dashboards that have the conversation open, and nobody else."""
 

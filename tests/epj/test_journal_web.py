@@ -1,4 +1,4 @@
-"""Send to journal, end to end (issue 7): a real web process (with ``[idporten]`` on the fake
+"""Send to journal, end to end: a real web process (with ``[idporten]`` on the fake
 provider and ``[epj]``), the NHN lookalike and the ``epj`` worker as real child processes.
 
 A youth links the thread with ID-porten; the (Python reference) nurse seals the note part to

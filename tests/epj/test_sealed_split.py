@@ -1,4 +1,4 @@
-"""Version 2 notes (issue 7): the browser's note part and the server's person part, the
+"""Version 2 notes: the browser's note part and the server's person part, the
 outbox entry that carries both, and the web process's ``[epj]`` config."""
 
 from __future__ import annotations
