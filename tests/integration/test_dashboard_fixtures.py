@@ -1,4 +1,4 @@
-"""Shared set-up for the dashboard tests (issue 5): services, one web process per module.
+"""Shared set-up for the dashboard tests: services, one web process per module.
 
 No tests here; the integration and browser dashboard modules import from this file.
 """
