@@ -32,6 +32,8 @@ import httpx
 import redis.asyncio as aioredis
 from nacl.public import PrivateKey
 
+from chat.server.logs import setup_logging
+
 from .apprec import original_msg_id_lenient, parse_apprec
 from .config import EpjConfig, load_config
 from .errors import AuthError, EpjError, HttpStatusError, MessageInvalid, TransportError
@@ -370,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                           "epj.toml")))
     parser.add_argument("--consumer", default=f"{socket.gethostname()}-{os.getpid()}")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
         config = load_config(args.config)
