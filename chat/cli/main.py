@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -60,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     hc = HypercornConfig()
     hc.bind = [f"{args.host}:{args.port}"]
     hc.accesslog = None  # access logs would carry addresses; we log per connection instead
-    hc.errorlog = "-"
+    hc.errorlog = logging.getLogger("hypercorn.error")  # through our JSON set-up
     hc.websocket_max_message_size = 256 * 1024
     hc.graceful_timeout = 15
     hc.keep_alive_timeout = 30
