@@ -15,10 +15,11 @@ from starlette.websockets import WebSocket
 
 from chat.actions.accounts import Accounts
 from chat.actions.conversations import Actions
-from chat.clock import Clock, SystemClock
+from chat.clock import Clock, FileClock, SystemClock
 from chat.config import Config, load_config
 from chat.fanout.hub import Hub
-from chat.jobs.autoclose import FileClock, Sweeper, sweep_interval
+from chat.jobs.runner import Runner
+from chat.jobs.schedule import all_jobs
 from chat.server.compression import decline_compression
 from chat.server.memory import fewer_full_collections, lean_connections
 from chat.store.conversations import Store
@@ -39,7 +40,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     if clock is None and config.test_clock_file is not None:
         clock = FileClock(config.test_clock_file)  # HELSEPRAT_ENV=test only
     clock = clock or SystemClock()
-    sweep_every = sweep_interval(config.test_clock_file is not None)
+    test_clock = config.test_clock_file is not None
     redis_url = config.redis_url
     decline_compression()
     lean_connections()
@@ -68,12 +69,12 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
             journal = JournalLink(rt, config.epj)
             await journal.start()
         app.state.journal = journal
-        sweeper = Sweeper(rt.actions, sweep_every)  # inactivity auto-close (issue 5)
-        sweeper.start()
+        jobs = Runner(store.leases, all_jobs(rt.actions, test_clock))  # e.g. inactivity auto-close
+        jobs.start()
         try:
             yield
         finally:
-            await sweeper.stop()
+            await jobs.stop()
             await rt.drain()
             if journal is not None:
                 await journal.stop()

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat.actions.conversations import Conversation, Nurse, verified_fields
+from chat.domain.conversation import State
 from chat.errors import ClientError, InvalidState, ShuttingDown
 from chat.fanout.aio import LazyEvent
 from chat.fanout.feed import Feed
@@ -198,7 +199,7 @@ class YouthEndpoint(Endpoint):
         self.conv = conv
         self.feed = Feed(conv.id, self.rt.store, self.outbox, after, on_state=self._state_seen)
         await self.rt.hub.subscribe(conv.id, self.feed)
-        if conv.state != "closed":
+        if conv.state != State.CLOSED:
             await self.rt.store.set_presence(conv.id, conv.service)
         if token is not None or after or conv.seq:
             fields: dict[str, object] = {"conversation": conv.id, "service": conv.service,
@@ -211,7 +212,7 @@ class YouthEndpoint(Endpoint):
         self.outbox.put(frames.frame("state", conversation=conv.id, state=conv.state,
                                      **verified_fields(conv)))
         await self.feed.catch_up()
-        if conv.state == "waiting":
+        if conv.state == State.WAITING:
             self._watching = conv.service
             await self.rt.hub.watch(conv.service, self)
             await self.rt.store.publish_queue_changed(conv.service)
@@ -233,7 +234,7 @@ class YouthEndpoint(Endpoint):
     async def _follow(self, state: str, service: object) -> None:
         if self.conv is None:
             return
-        if state == "waiting":
+        if state == State.WAITING:
             target = service if isinstance(service, str) and service else self.conv.service
             if target != self.conv.service:  # transferred: our presence moves with us
                 old = self.conv.service
@@ -247,7 +248,7 @@ class YouthEndpoint(Endpoint):
                 await self.rt.hub.watch(target, self)
             self._last_queue = None  # say the position again, even if it is the same number
             self.rt.hub.mark_dirty(target)
-        elif state in ("active", "closed") and self._watching:
+        elif state in (State.ACTIVE, State.CLOSED) and self._watching:
             old, self._watching = self._watching, None
             await self.rt.hub.unwatch(old, self)
 
