@@ -9,7 +9,7 @@ JS_SOURCES := $(shell find static/js -name '*.js' 2>/dev/null)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test setup system-deps test-system-deps i18n-extract i18n-update i18n-compile \
-        lint typecheck unit bench screenshots clean
+        lint typecheck layers unit bench screenshots clean
 
 run: setup
 	$(PY) -m devservices.run
@@ -17,6 +17,7 @@ run: setup
 test: setup test-system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider
 
 setup: system-deps $(VENV)/.installed node_modules/.installed static/dist/.built i18n-compile
@@ -86,6 +87,9 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy
+
+layers: setup
+	$(VENV)/bin/lint-imports
 
 unit: setup
 	$(PY) -m pytest -q tests/unit

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -16,13 +16,14 @@ from starlette.websockets import WebSocket
 import identity_bridge.plugin  # the composition root plugs the bridge in (the only import of it)
 from chat.actions.accounts import Accounts
 from chat.actions.conversations import Actions
-from chat.clock import Clock, SystemClock
+from chat.clock import Clock, FileClock, SystemClock
 from chat.config import Config, load_config
 from chat.errors import ClientError
-from chat.extensions import ExtensionFactory
+from chat.extensions import Extension, ExtensionFactory
 from chat.extensions import build as build_extensions
 from chat.fanout.hub import Hub
-from chat.jobs.autoclose import FileClock, Sweeper, sweep_interval
+from chat.jobs.runner import Runner
+from chat.jobs.schedule import all_jobs
 from chat.server.compression import decline_compression
 from chat.server.memory import fewer_full_collections, lean_connections
 from chat.store.conversations import Store
@@ -48,7 +49,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     if clock is None and config.test_clock_file is not None:
         clock = FileClock(config.test_clock_file)  # HELSEPRAT_ENV=test only
     clock = clock or SystemClock()
-    sweep_every = sweep_interval(config.test_clock_file is not None)
+    test_clock = config.test_clock_file is not None
     redis_url = config.redis_url
     extensions = build_extensions(EXTENSIONS, config)
     decline_compression()
@@ -67,19 +68,30 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         await hub.start()
         for ext in extensions:
             await ext.start(rt)
-        sweeper = Sweeper(rt.actions, sweep_every)  # inactivity auto-close (issue 5)
-        sweeper.start()
+        jobs = Runner(store.leases, all_jobs(rt.actions, test_clock))
+        jobs.start()
         try:
             yield
         finally:
-            await sweeper.stop()
+            await jobs.stop()
             await rt.drain()
             for ext in reversed(extensions):
                 await ext.stop()
             await hub.stop()
             await redis.aclose()
 
-    routes = [
+    middleware = [
+        Middleware(ClientKeyMiddleware, key=config.secrets.token_key),
+        Middleware(SecurityHeadersMiddleware, hsts=config.public_url.startswith("https://")),
+        Middleware(StaticGzipMiddleware),
+    ]
+    return Starlette(routes=chat_routes(extensions), middleware=middleware, lifespan=lifespan,
+                     exception_handlers={ClientError: client_error_handler})
+
+
+def chat_routes(extensions: tuple[Extension, ...]) -> list[BaseRoute]:
+    """Chat's pages, APIs and sockets, then each extension's routes, then the static files."""
+    return [
         Route("/", pages.index),
         Route("/s/{service}", pages.service_page),
         Route("/personvern", pages.privacy_page),
@@ -107,13 +119,6 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
         *(route for ext in extensions for route in ext.routes()),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
-    middleware = [
-        Middleware(ClientKeyMiddleware, key=config.secrets.token_key),
-        Middleware(SecurityHeadersMiddleware, hsts=config.public_url.startswith("https://")),
-        Middleware(StaticGzipMiddleware),
-    ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                     exception_handlers={ClientError: client_error_handler})
 
 
 class SocketApp:

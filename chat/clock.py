@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Protocol
 
 
@@ -40,3 +41,30 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self._now += seconds
         self._mono += seconds
+
+
+class FileClock:
+    """Test only: wall time is read from a file (a Unix time; empty or missing = real time).
+
+    Lets a browser test freeze and move a real web process's clock without sleeping. Enabled
+    only when HELSEPRAT_ENV=test (see ``Config.test_clock_file``). Monotonic time stays real.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._checked = -1.0
+        self._value: float | None = None
+
+    def now(self) -> float:
+        mono = time.monotonic()
+        if mono - self._checked > 0.05:
+            self._checked = mono
+            try:
+                text = self.path.read_text().strip()
+                self._value = float(text) if text else None
+            except (OSError, ValueError):
+                self._value = None
+        return time.time() if self._value is None else self._value
+
+    def monotonic(self) -> float:
+        return time.monotonic()

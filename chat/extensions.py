@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
-from chat.actions.conversations import Conversation, Nurse
 from chat.config import Config
+from chat.domain.conversation import Conversation
+from chat.domain.staff import Nurse
 from chat.protocol import commands as c
 from chat.protocol.events import Event
 

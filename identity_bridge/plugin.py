@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
-from chat.actions.conversations import Conversation, Nurse
 from chat.config import Config
+from chat.domain.conversation import Conversation
+from chat.domain.staff import Nurse
 from chat.extensions import NurseSocket
 from chat.protocol import commands as c
 from chat.web.runtime import Runtime

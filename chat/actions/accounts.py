@@ -13,19 +13,17 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from functools import cache
-from typing import cast
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from chat.actions.conversations import Nurse
 from chat.clock import Clock
 from chat.config import Config
-from chat.store import names as keys
+from chat.domain.staff import ROLES, Nurse
+from chat.store.accounts import AccountStore
 
-ROLES = ("nurse", "lead", "admin")
 SESSION_SECONDS = 12 * 3600
 # Verified against when the user does not exist, so a login takes as long either way.
 _DUMMY_HASH: str | None = None
@@ -51,7 +49,7 @@ class Session:
 class Accounts:
     def __init__(self, config: Config, redis: aioredis.Redis, clock: Clock) -> None:
         self.config = config
-        self.redis = redis
+        self.data = AccountStore(redis)
         self.clock = clock
 
     async def add(
@@ -62,25 +60,23 @@ class Accounts:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         pw = password_hash if password_hash else await asyncio.to_thread(hash_password, password)
-        record: dict[str | bytes, str | int] = {
+        record: dict[str, str | int] = {
             "pw": pw, "role": role, "name": display_name or username, "disabled": 0, "fails": 0,
             "locked_until": 0}
-        await self.redis.hset(keys.nurse(username), mapping=record)  # type: ignore[arg-type]
-        await self.redis.sadd(keys.nurse_index(), username)
+        await self.data.put(username, record)
 
     async def set_disabled(self, username: str, disabled: bool) -> bool:
-        if not await self.redis.exists(keys.nurse(username)):
+        if not await self.data.exists(username):
             return False
-        await self.redis.hset(keys.nurse(username), "disabled", int(disabled))
+        await self.data.update(username, {"disabled": int(disabled)})
         if disabled:
-            await self._end_sessions(username)
+            await self.data.end_sessions_of(username)
         return True
 
     async def list(self) -> list[dict[str, str]]:
-        names = sorted(cast(set[str], await self.redis.smembers(keys.nurse_index())))
         out = []
-        for name in names:
-            rec = await self._hgetall(keys.nurse(name))
+        for name in await self.data.usernames():
+            rec = await self.data.get(name)
             out.append({"username": name, "role": rec.get("role", ""),
                         "name": rec.get("name", ""), "disabled": rec.get("disabled", "0")})
         return out
@@ -94,7 +90,7 @@ class Accounts:
         """Check the password; returns (cookie value, session). Raises LoginFailed."""
         global _DUMMY_HASH
         now = self.clock.now()
-        rec = await self._hgetall(keys.nurse(username))
+        rec = await self.data.get(username)
         if not rec:
             if _DUMMY_HASH is None:
                 _DUMMY_HASH = await asyncio.to_thread(_hasher().hash, secrets.token_hex(8))
@@ -104,43 +100,34 @@ class Accounts:
             raise LoginFailed("locked")
         ok = await asyncio.to_thread(_verify, rec["pw"], password)
         if not ok:
-            fails = await self.redis.hincrby(keys.nurse(username), "fails", 1)
+            fails = await self.data.add_failure(username)
             if fails >= self.config.limits.login_failures_before_lockout:
-                await self.redis.hset(keys.nurse(username), mapping={
+                await self.data.update(username, {
                     "locked_until": int(now + self.config.limits.lockout_seconds), "fails": 0})
             raise LoginFailed("bad_credentials")
         if rec.get("disabled") == "1":
             raise LoginFailed("disabled")
-        await self.redis.hset(keys.nurse(username), "fails", 0)
+        await self.data.update(username, {"fails": 0})
         cookie = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(24)
-        await self.redis.hset(keys.session(self._tag(cookie)), mapping={
-            "nurse": username, "csrf": csrf, "created": int(now)})
-        await self.redis.expire(keys.session(self._tag(cookie)), SESSION_SECONDS)
+        await self.data.new_session(self._tag(cookie), {
+            "nurse": username, "csrf": csrf, "created": int(now)}, SESSION_SECONDS)
         return cookie, Session(self.nurse(username, rec), csrf)
 
     async def session(self, cookie: str | None) -> Session | None:
         if not cookie or len(cookie) > 100:
             return None
-        data = await self._hgetall(keys.session(self._tag(cookie)))
+        data = await self.data.session(self._tag(cookie))
         if not data:
             return None
-        rec = await self._hgetall(keys.nurse(data["nurse"]))
+        rec = await self.data.get(data["nurse"])
         if not rec or rec.get("disabled") == "1":
             return None
         return Session(self.nurse(data["nurse"], rec), data["csrf"])
 
     async def logout(self, cookie: str | None) -> None:
         if cookie:
-            await self.redis.delete(keys.session(self._tag(cookie)))
-
-    async def _end_sessions(self, username: str) -> None:
-        async for key in self.redis.scan_iter(match="sess:*", count=500):
-            if await self.redis.hget(key, "nurse") == username:
-                await self.redis.delete(key)
-
-    async def _hgetall(self, key: str) -> dict[str, str]:
-        return cast(dict[str, str], await self.redis.hgetall(key))
+            await self.data.end_session(self._tag(cookie))
 
     def _tag(self, cookie: str) -> str:
         return hmac.new(self.config.secrets.session_key, cookie.encode(), hashlib.sha256).hexdigest()

@@ -13,44 +13,17 @@ conversation's nurse-only notes stream, which no youth feed ever reads.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from chat.actions.base import ActionsBase, state_frame
+from chat.domain.conversation import TRANSITIONS, Actor, Conversation, Move, check
+from chat.domain.staff import Nurse
 from chat.errors import CapacityReached, ClientError, KeyBundleRequired, NotAuthorized
-from chat.protocol import frames
-from chat.store import names as keys
 
-if TYPE_CHECKING:
-    from chat.actions.conversations import Actions, Conversation, Nurse
+_NOT_HOLDER = "Only the nurse who has the conversation can transfer it."
 
 
 class BadTransfer(ClientError):
     code = "bad_transfer"
     message = "Choose a colleague on the receiving service, or another service."
-
-
-# KEYS: meta. ARGV: from nurse, to nurse ('' = waiting in the queue), to service, key bundle
-# ('' = keep), epoch, now, channel, state frame, history entry ('' = none).
-# Returns 1 moved, 0 not active, -1 not this nurse's, -2 no such conversation.
-_TRANSFER = """
-local st = redis.call('HGET', KEYS[1], 'st')
-if not st then return -2 end
-if st ~= 'active' then return 0 end
-if redis.call('HGET', KEYS[1], 'nurse') ~= ARGV[1] then return -1 end
-if ARGV[2] == '' then
-  redis.call('HSET', KEYS[1], 'st', 'waiting', 'nurse', '', 'queued', ARGV[6])
-else
-  redis.call('HSET', KEYS[1], 'nurse', ARGV[2], 'claimed_at', ARGV[6])
-end
-redis.call('HSET', KEYS[1], 'svc', ARGV[3], 'last', ARGV[6])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'kb', ARGV[4], 'ep', ARGV[5]) end
-if ARGV[9] ~= '' then
-  local h = redis.call('HGET', KEYS[1], 'hist')
-  if h and h ~= '' then h = h .. ',' .. ARGV[9] else h = ARGV[9] end
-  redis.call('HSET', KEYS[1], 'hist', h)
-end
-redis.call('PUBLISH', ARGV[7], '0 ' .. ARGV[8])
-return 1
-"""
 
 
 def parse_history(raw: str) -> list[dict[str, object]]:
@@ -63,80 +36,61 @@ def parse_history(raw: str) -> list[dict[str, object]]:
     return out
 
 
-async def transfer(
-    actions: Actions, nurse: Nurse, cid: str, to_service: str, to_nurse: str,
-    key_bundle: str, epoch: int, note: str,
-) -> Conversation:
-    from chat.actions.conversations import _conversation  # the actions layer imports us
-
-    conv = await actions.conversation_for(nurse, cid)
-    if conv.state != "active" or conv.nurse != nurse.username:
-        raise NotAuthorized("Only the nurse who has the conversation can transfer it.")
-    target = actions._service(to_service or conv.service)
-    if to_nurse:
-        if to_nurse not in target.members or to_nurse == nurse.username:
-            raise BadTransfer()
-    elif target.id == conv.service:
-        raise BadTransfer("To put it back in the queue, release it.")
-    old_epoch = conv.epoch
-    current = await actions.teamkeys.current_epoch(target.id)
-    resealed = False
-    if key_bundle:
-        await actions._check_bundle(target.id, key_bundle, epoch)
-        resealed = True
-    elif target.id != conv.service and current is not None:
-        # The receiving team cannot open the old bundle: the sender must re-seal it.
-        raise KeyBundleRequired("Re-seal the conversation key to the receiving team.")
-    dash = actions.dashboard
-    if to_nurse and not await actions.store.reserve_slot(to_nurse, cid, target.max_chats_per_nurse):
-        raise CapacityReached("The colleague has as many open conversations as allowed.")
-    names = await dash.display_names({to_nurse} if to_nurse else set())
-    now = int(actions.clock.now())
-    extra: dict[str, object] = {"service": target.id, "transferred": True}
-    if to_nurse:
-        extra["nurse"] = names.get(to_nurse, to_nurse)
-    state = frames.frame("state", conversation=cid, state="active" if to_nurse else "waiting",
-                         **extra)
-    hist = f"{conv.service}:{old_epoch}" if (resealed or target.id != conv.service) else ""
-    script = actions.store.redis.register_script(_TRANSFER)
-    r = int(await script(keys=[keys.meta(cid)], args=[
-        nurse.username, to_nurse, target.id, key_bundle, epoch if key_bundle else 0, now,
-        keys.conversation_channel(cid), state, hist]))
-    if r != 1:
+class TransferActions(ActionsBase):
+    async def transfer(
+        self, nurse: Nurse, cid: str, to_service: str, to_nurse: str, key_bundle: str,
+        epoch: int, note: str,
+    ) -> Conversation:
+        conv = await self.conversation_for(nurse, cid)
+        move = Move.TRANSFER_TO_NURSE if to_nurse else Move.TRANSFER_TO_QUEUE
+        check(move, conv.state, conv.actor(nurse.username), _NOT_HOLDER)
+        target = self.service(to_service or conv.service)
         if to_nurse:
-            await actions.store.free_slot(to_nurse, cid)
-        raise NotAuthorized("Only the nurse who has the conversation can transfer it.")
-    await actions.store.free_slot(nurse.username, cid)
-    redis = actions.store.redis
-    pipe = redis.pipeline(transaction=False)
-    pipe.zrem(keys.active(conv.service), cid)
-    if to_nurse:
-        pipe.zadd(keys.active(target.id), {cid: now})
-    else:
-        pipe.zadd(keys.queue(target.id), {cid: now})
-    if conv.flag and target.id != conv.service:
-        pipe.hdel(keys.flags(conv.service), cid)
-        pipe.hset(keys.flags(target.id), cid, conv.flag)
-    await pipe.execute()
-    if note:
-        await dash.add_note(conv, nurse, note)
-    if to_nurse:
-        pipe = redis.pipeline(transaction=False)
-        pipe.rpush(keys.nurse_inbox(to_nurse), cid)
-        pipe.expire(keys.nurse_inbox(to_nurse), 86_400)
-        await pipe.execute()
-    detail = f"to {to_nurse or 'queue'} in {target.id}"
-    if resealed:
-        detail += f"; conversation key re-sealed by the sender, epoch {conv.service}:{old_epoch}" \
-                  f" -> {target.id}:{epoch}"
-    if note:
-        detail += "; sealed internal note"
-    await dash.audit.record(conv.service, nurse.username, "transfer", cid, detail)
-    if target.id != conv.service:
-        await dash.audit.record(target.id, nurse.username, "transfer", cid,
-                                f"from {conv.service}; " + detail)
-    await dash.count(conv.service, "transfers")
-    await dash._publish_team(conv.service)
-    if target.id != conv.service:
-        await dash._publish_team(target.id)
-    return _conversation(cid, await actions.store.meta(cid))
+            if to_nurse not in target.members or to_nurse == nurse.username:
+                raise BadTransfer()
+        elif target.id == conv.service:
+            raise BadTransfer("To put it back in the queue, release it.")
+        resealed = bool(key_bundle)
+        if key_bundle:
+            await self.check_bundle(target.id, key_bundle, epoch)
+        elif target.id != conv.service and await self.teamkeys.current_epoch(target.id) is not None:
+            # The receiving team cannot open the old bundle: the sender must re-seal it.
+            raise KeyBundleRequired("Re-seal the conversation key to the receiving team.")
+        extra: dict[str, object] = {"service": target.id, "transferred": True}
+        if to_nurse:
+            names = await self.dashboard.display_names({to_nurse})
+            extra["nurse"] = names.get(to_nurse, to_nurse)
+        frame = state_frame(cid, TRANSITIONS[move].target, **extra)
+        hist = f"{conv.service}:{conv.epoch}" if (resealed or target.id != conv.service) else ""
+        reply = await self.store.transfer(
+            conv, move, nurse.username, to_nurse, target.id, key_bundle,
+            epoch if key_bundle else 0, int(self.clock.now()), frame, hist,
+            target.max_chats_per_nurse)
+        if reply.status == -3:
+            raise CapacityReached("The colleague has as many open conversations as allowed.")
+        if reply.status != 1:
+            if reply.state is not None:
+                check(move, reply.state, Actor.HOLDER if reply.holder else Actor.MEMBER,
+                      _NOT_HOLDER)
+            raise NotAuthorized(_NOT_HOLDER)
+        await self._after_transfer(nurse, conv, target.id, to_nurse, epoch, resealed, note)
+        fresh = await self.store.get(cid)
+        return fresh if fresh is not None else conv
+
+    async def _after_transfer(self, nurse: Nurse, conv: Conversation, to_service: str,
+                              to_nurse: str, epoch: int, resealed: bool, note: str) -> None:
+        """The note and the book-keeping (audit, counters), after the move is stored."""
+        dash = self.dashboard
+        if note:
+            await dash.add_note(conv, nurse, note)
+        detail = f"to {to_nurse or 'queue'} in {to_service}"
+        if resealed:
+            detail += (f"; conversation key re-sealed by the sender, epoch "
+                       f"{conv.service}:{conv.epoch} -> {to_service}:{epoch}")
+        if note:
+            detail += "; sealed internal note"
+        await dash.audit.record(conv.service, nurse.username, "transfer", conv.id, detail)
+        if to_service != conv.service:
+            await dash.audit.record(to_service, nurse.username, "transfer", conv.id,
+                                    f"from {conv.service}; " + detail)
+        await dash.count(conv.service, "transfers")

@@ -13,6 +13,7 @@ from typing import Any
 
 from chat.client.e2e import NurseCrypto, fetch_nurse_keys
 from chat.client.protocol import ProtocolClient, new_cmid, nurse_connect, nurse_login, youth_start
+from chat.domain.conversation import State
 
 
 async def _lines() -> asyncio.Queue[str | None]:
@@ -51,7 +52,7 @@ async def run_youth(base: str, service: str) -> int:
                 print(f"# in queue: {f['position']} of {f['waiting']}", flush=True)
             elif f["type"] == "state":
                 print(f"# {f['state']}", flush=True)
-                if f["state"] == "closed":
+                if f["state"] == State.CLOSED:
                     return
             else:
                 print(f"# error {f['code']}: {f['message']}", flush=True)
@@ -82,7 +83,7 @@ async def run_nurse(base: str, username: str, password: str, conversation: str |
                 text = keys.open(cid, f["body"])
                 if f["from"] == "youth":
                     _say("youth", text)
-            elif f["type"] == "state" and f["state"] == "closed":
+            elif f["type"] == "state" and f["state"] == State.CLOSED:
                 print("# closed", flush=True)
                 return
             elif f["type"] == "error":

@@ -1,95 +1,29 @@
-"""The Redis store: conversation state, message log, queues. Atomic steps are Lua scripts.
+"""The Redis store of conversations: state, message log, and each move as one Lua script.
 
-Each script touches only the keys of one conversation (one hash slot), writes first and
-publishes after, in the same atomic step: an event is never seen before the change is stored.
+A script writes first and publishes after, in the same atomic step: an event is never seen
+before the change is stored. State names reach the scripts as arguments, from the transition
+table in chat/domain/conversation.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
 from chat.clock import Clock, SystemClock
+from chat.domain import conversation as model
+from chat.domain.conversation import Conversation, Move, State
 from chat.store import names as keys
 from chat.store.coalesce import Coalescer
+from chat.store.leases import LeaseStore
+from chat.store.lua import Scripts
+from chat.store.queues import QueueStore
+from chat.store.queues import QueueView as QueueView
 
 _APPEND_DEPTH = 2  # append pipelines in flight at once (see chat/store/coalesce.py)
 _APPEND_SPACING = 0.001  # seconds between append pipelines while busy
-
-# Append a message. KEYS: meta, log, dedup. ARGV: cmid, role, sender, body, ts, ttl, channel,
-# frame prefix, frame suffix, writer (a nurse who must have the conversation, or '').
-# Returns {status, seq}: 1 new, 0 duplicate (seq of the original), -1 no such conversation,
-# -2 closed, -3 the nurse does not have the conversation.
-_APPEND = """
-local st = redis.call('HGET', KEYS[1], 'st')
-if not st then return {-1, 0} end
-if st == 'closed' then return {-2, 0} end
-if ARGV[10] ~= '' and (st ~= 'active' or redis.call('HGET', KEYS[1], 'nurse') ~= ARGV[10]) then
-  return {-3, 0}
-end
-local prev = redis.call('HGET', KEYS[3], ARGV[1])
-if prev then return {0, tonumber(prev)} end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('XADD', KEYS[2], '0-' .. seq, 'r', ARGV[2], 's', ARGV[3], 'c', ARGV[1], 'b', ARGV[4], 't', ARGV[5])
-redis.call('HSET', KEYS[3], ARGV[1], seq)
-redis.call('HSET', KEYS[1], 'last', ARGV[5])
-local ttl = tonumber(ARGV[6])
-if ttl > 0 then
-  redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('EXPIRE', KEYS[2], ttl)
-  redis.call('EXPIRE', KEYS[3], ttl)
-end
-redis.call('PUBLISH', ARGV[7], seq .. ' ' .. ARGV[8] .. seq .. ARGV[9])
-return {1, seq}
-"""
-
-# Claim a waiting conversation. KEYS: meta. ARGV: nurse, now, channel, state frame.
-# Returns 1 claimed, 0 not waiting (someone else won), -1 no such conversation.
-_CLAIM = """
-local st = redis.call('HGET', KEYS[1], 'st')
-if not st then return -1 end
-if st ~= 'waiting' then return 0 end
-redis.call('HSET', KEYS[1], 'st', 'active', 'nurse', ARGV[1], 'claimed_at', ARGV[2], 'last', ARGV[2])
-redis.call('PUBLISH', ARGV[3], '0 ' .. ARGV[4])
-return 1
-"""
-
-# Close. KEYS: conversation keys (meta first). ARGV: outcome, now, ttl, channel, state frame,
-# nurse ('' = anyone may close, e.g. the youth ending it). Returns the previous state or
-# 'none' / 'closed' / 'forbidden'.
-_CLOSE = """
-local st = redis.call('HGET', KEYS[1], 'st')
-if not st then return 'none' end
-if st == 'closed' then return 'closed' end
-if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'nurse') ~= ARGV[6] then return 'forbidden' end
-redis.call('HSET', KEYS[1], 'st', 'closed', 'outcome', ARGV[1], 'closed_at', ARGV[2], 'last', ARGV[2])
-local ttl = tonumber(ARGV[3])
-for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
-redis.call('PUBLISH', ARGV[4], '0 ' .. ARGV[5])
-return st
-"""
-
-# Release an active conversation back to the queue. KEYS: meta. ARGV: nurse, channel, frame.
-_RELEASE = """
-if redis.call('HGET', KEYS[1], 'st') ~= 'active' then return 0 end
-if redis.call('HGET', KEYS[1], 'nurse') ~= ARGV[1] then return -1 end
-redis.call('HSET', KEYS[1], 'st', 'waiting', 'nurse', '')
-redis.call('PUBLISH', ARGV[2], '0 ' .. ARGV[3])
-return 1
-"""
-
-# Reserve a chat slot for a nurse (exact capacity). KEYS: nurse open set. ARGV: cid, limit.
-_RESERVE = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('SADD', KEYS[1], ARGV[1])
-return 1
-"""
 
 
 @dataclass(frozen=True)
@@ -97,45 +31,6 @@ class AppendResult:
     status: int  # 1 new, 0 duplicate
     seq: int
     ts: int = 0  # the message's time, when this append stored it (not for a duplicate)
-
-
-@dataclass(frozen=True)
-class QueueView:
-    """One service's queue, oldest first, with the figures a waiting youth is shown."""
-
-    service: str
-    items: tuple[dict[str, object], ...]
-    recent_waits: tuple[int, ...]
-
-    def position(self, cid: str) -> int | None:
-        return self._positions.get(cid)
-
-    @cached_property
-    def _positions(self) -> dict[str, int]:
-        # Every waiting youth asks for its position on every queue change: an index built
-        # once per view keeps that O(1) instead of O(queue) (10k waiting: 10^8 compares).
-        out: dict[str, int] = {}
-        for i, item in enumerate(self.items):
-            out.setdefault(str(item["conversation"]), i + 1)
-        return out
-
-    @cached_property
-    def median_wait(self) -> int | None:
-        if not self.recent_waits:
-            return None
-        waits = sorted(self.recent_waits)
-        return waits[len(waits) // 2]
-
-    def expected_wait(self, position: int) -> int | None:
-        """Median of the last 20 claim waits, times the position; None without history.
-
-        Deliberately simple and explained in docs/queue.md: it uses only claim times (metadata),
-        and it errs on the long side for the first in line rather than promising "now".
-        """
-        median = self.median_wait
-        if median is None:
-            return None
-        return max(30, median) * position
 
 
 @dataclass(frozen=True)
@@ -148,37 +43,69 @@ class LogEntry:
     ts: int
 
 
-class Store:
+@dataclass(frozen=True)
+class Reply:
+    """A move script's answer: ``status`` 1 done, 0 refused (in ``state``; ``holder`` tells
+    whether the caller has it), -1 no such conversation, -2 changed since the caller looked,
+    -3 the nurse's slots are full. ``value``: the wait (claim) or previous state (close)."""
+
+    status: int
+    state: State | None = None
+    holder: bool = False
+    value: str = ""
+
+
+def _reply(raw: Any, done_value: bool = True) -> Reply:
+    items = [x.decode() if isinstance(x, bytes) else str(x) for x in cast(list[Any], raw)]
+    status = int(items[0])
+    if status == 1:
+        return Reply(1, value=items[1] if done_value and len(items) > 1 else "")
+    if status == 0:
+        state = State(items[1]) if len(items) > 1 else None
+        return Reply(0, state, holder=len(items) > 2 and items[2] == "1")
+    return Reply(status)
+
+
+class Store(QueueStore):
     def __init__(self, redis: aioredis.Redis, clock: Clock | None = None) -> None:
-        self.redis = redis
-        self.clock = clock or SystemClock()  # presence expiry (set_presence, queue_view)
-        self._append = redis.register_script(_APPEND)
-        self._claim = redis.register_script(_CLAIM)
-        self._close = redis.register_script(_CLOSE)
-        self._release = redis.register_script(_RELEASE)
-        self._reserve = redis.register_script(_RESERVE)
-        # Appends leave as pipelines, at most two in flight and 1 ms apart while busy: a busy
-        # server makes one socket write for many (chat/store/coalesce.py).
-        self._appends = Coalescer(redis, depth=_APPEND_DEPTH, spacing=_APPEND_SPACING)
         # Reads and presence marks that many connections make at once (all of them re-attach
         # after a restart) leave together, one pipeline per loop turn (chat/store/coalesce.py).
-        self._reads = Coalescer(redis)
+        super().__init__(redis, clock or SystemClock(), Coalescer(redis))
+        self.scripts = Scripts(redis)
+        self.leases = LeaseStore(redis, self.scripts)
+        # Appends leave as pipelines, at most two in flight and 1 ms apart while busy: a busy
+        # server makes one socket write for many (chat/store/coalesce.py).
+        self.appends = Coalescer(redis, depth=_APPEND_DEPTH, spacing=_APPEND_SPACING)
 
-    async def create_conversation(
-        self, cid: str, service: str, fields: dict[str, str | int], ttl: int, now: float
-    ) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        mapping: dict[str, Any] = {"svc": service, "st": "waiting", "seq": 0,
-                                   "created": int(now), "last": int(now), **fields}
-        pipe.hset(keys.meta(cid), mapping=mapping)  # type: ignore[arg-type]
-        pipe.expire(keys.meta(cid), ttl)
-        pipe.zadd(keys.queue(service), {cid: now})
-        pipe.publish(keys.service_channel(service), "q")
-        await pipe.execute()
+    async def create(self, cid: str, fields: dict[str, str | int], ttl: int) -> None:
+        """Store a new conversation (``model.new_hash``) and queue it, in one step."""
+        service, created = str(fields[model.SVC]), fields[model.CREATED]
+        pairs: list[str | int] = [x for kv in fields.items() for x in kv]
+        await self.scripts.start([keys.meta(cid), keys.queue(service)],
+                                 [ttl, created, keys.service_channel(service), *pairs])
 
     async def meta(self, cid: str) -> dict[str, str]:
+        """The raw hash (empty when there is no such conversation)."""
         key = keys.meta(cid)
-        return cast(dict[str, str], await self._reads.call(lambda p: p.hgetall(key)))
+        return cast(dict[str, str], await self.reads.call(lambda p: p.hgetall(key)))
+
+    async def get(self, cid: str) -> Conversation | None:
+        fields = await self.meta(cid)
+        return Conversation.from_hash(cid, fields) if fields else None
+
+    async def get_many(self, cids: list[str]) -> list[Conversation | None]:
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in cids:
+            pipe.hgetall(keys.meta(cid))
+        rows = cast(list[dict[str, str]], await pipe.execute())
+        return [Conversation.from_hash(c, f) if f else None for c, f in zip(cids, rows, strict=True)]
+
+    async def set_fields(self, cid: str, fields: dict[str, str | int]) -> None:
+        await self.redis.hset(keys.meta(cid), mapping=cast(Any, fields))
+
+    async def set_field_once(self, cid: str, name: str, value: str) -> None:
+        """Set ``name`` unless it is already set (first write wins)."""
+        await self.redis.hsetnx(keys.meta(cid), name, value)
 
     async def append(
         self, cid: str, cmid: str, role: str, sender: str, body: str, ts: int, ttl: int,
@@ -187,20 +114,17 @@ class Store:
         """``writer``: a nurse's username, who must have the conversation (checked in the same
         atomic step, so a nurse's send needs no separate read); empty for the youth."""
         k = [keys.meta(cid), keys.log(cid), keys.dedup(cid)]
-        a: list[str | int] = [cmid, role, sender, body, ts, ttl, keys.conversation_channel(cid),
-                              frame_prefix, frame_suffix, writer]
-        sha = self._append.sha
-        try:
-            status, seq = await self._appends.call(lambda p: p.evalsha(sha, len(k), *k, *a))
-        except NoScriptError:  # Redis restarted or flushed its scripts: the call loads it
-            status, seq = await self._append(keys=k, args=a)
+        a: list[str | int | float] = [
+            cmid, role, sender, body, ts, ttl, keys.conversation_channel(cid), frame_prefix,
+            frame_suffix, writer, State.CLOSED, State.ACTIVE]
+        status, seq = await self.scripts.append(k, a, via=self.appends)
         if status < 0:
             return int(status)
         return AppendResult(int(status), int(seq))
 
     async def read_after(self, cid: str, after: int, count: int = 500) -> list[LogEntry]:
         key, start = keys.log(cid), f"0-{after + 1}"
-        raw = cast(list[tuple[str, dict[str, str]]], await self._reads.call(
+        raw = cast(list[tuple[str, dict[str, str]]], await self.reads.call(
             lambda p: p.xrange(key, min=start, max="+", count=count)))
         out = []
         for entry_id, f in raw:
@@ -208,88 +132,76 @@ class Store:
                                 cmid=f["c"], body=f["b"], ts=int(f["t"])))
         return out
 
-    async def claim(self, cid: str, nurse: str, now: float, state_frame: str) -> int:
-        r = await self._claim(keys=[keys.meta(cid)],
-                              args=[nurse, int(now), keys.conversation_channel(cid), state_frame])
-        return int(r)
+    async def claim(self, conv: Conversation, nurse: str, capacity: int, now: float,
+                    state_frame: str) -> Reply:
+        """Claim, reserve the nurse's slot, dequeue and record the wait, in one step."""
+        cid, svc = conv.id, conv.service
+        raw = await self.scripts.claim(
+            [keys.meta(cid), keys.queue(svc), keys.active(svc), keys.nurse_open(nurse),
+             keys.recent_waits(svc)],
+            [model.sources_arg(Move.CLAIM), model.TRANSITIONS[Move.CLAIM].target, nurse, svc,
+             capacity, int(now), keys.conversation_channel(cid), state_frame,
+             keys.service_channel(svc)])
+        return _reply(raw)
 
-    async def close(
-        self, cid: str, outcome: str, now: float, ttl: int, state_frame: str, nurse: str = ""
-    ) -> str:
-        r = await self._close(
-            keys=list(keys.conversation_keys(cid)),
-            args=[outcome, int(now), ttl, keys.conversation_channel(cid), state_frame, nurse],
-        )
-        return str(r)
+    async def release(self, conv: Conversation, nurse: str, state_frame: str) -> Reply:
+        cid, svc = conv.id, conv.service
+        raw = await self.scripts.release(
+            [keys.meta(cid), keys.queue(svc), keys.active(svc), keys.nurse_open(nurse)],
+            [model.sources_arg(Move.RELEASE), model.TRANSITIONS[Move.RELEASE].target, nurse,
+             svc, keys.conversation_channel(cid), state_frame, keys.service_channel(svc)])
+        return _reply(raw)
 
-    async def release(self, cid: str, nurse: str, state_frame: str) -> int:
-        r = await self._release(keys=[keys.meta(cid)],
-                                args=[nurse, keys.conversation_channel(cid), state_frame])
-        return int(r)
+    async def close(self, conv: Conversation, move: Move, outcome: str, now: float, ttl: int,
+                    state_frame: str, holder: str = "", only_if_last: str = "",
+                    notice: str = "") -> Reply:
+        """Close (nurse, youth or sweep). ``holder``: the nurse who must have it ('' = anyone);
+        ``only_if_last``: close only if nothing happened since (the sweep); ``notice``: a
+        frame published just before the state frame. ``value`` of a done reply: the state
+        it was closed from."""
+        cid, svc = conv.id, conv.service
+        raw = await self.scripts.close(
+            [*keys.conversation_keys(cid), keys.notes(cid), keys.queue(svc), keys.active(svc),
+             keys.flags(svc), keys.nurse_open(conv.nurse)],
+            [model.sources_arg(move), model.TRANSITIONS[move].target, outcome, int(now), ttl,
+             keys.conversation_channel(cid), state_frame, holder, svc, conv.nurse,
+             only_if_last, notice, keys.service_channel(svc)])
+        return _reply(raw)
 
-    async def reserve_slot(self, nurse: str, cid: str, limit: int) -> bool:
-        return bool(await self._reserve(keys=[keys.nurse_open(nurse)], args=[cid, limit]))
+    async def transfer(self, conv: Conversation, move: Move, nurse: str, to_nurse: str,
+                       to_service: str, key_bundle: str, epoch: int, now: int,
+                       state_frame: str, history: str, capacity: int) -> Reply:
+        """Move an active conversation to a colleague (``to_nurse``) or a queue, in one step."""
+        cid, svc = conv.id, conv.service
+        receiver = to_nurse or nurse
+        raw = await self.scripts.transfer(
+            [keys.meta(cid), keys.active(svc), keys.queue(to_service), keys.active(to_service),
+             keys.nurse_open(nurse), keys.nurse_open(receiver), keys.flags(svc),
+             keys.flags(to_service), keys.nurse_inbox(receiver)],
+            [model.sources_arg(move), model.TRANSITIONS[move].target, nurse, to_nurse,
+             to_service, key_bundle, epoch, now, keys.conversation_channel(cid), state_frame,
+             history, capacity, svc, keys.service_channel(svc),
+             keys.service_channel(to_service)])
+        return _reply(raw)
 
-    async def free_slot(self, nurse: str, cid: str) -> None:
-        await self.redis.srem(keys.nurse_open(nurse), cid)
+    async def warn(self, cid: str, last: str, frame: str) -> bool:
+        """Publish an inactivity warning once per period of silence (``last`` unchanged)."""
+        raw = await self.scripts.warn([keys.meta(cid)], [
+            State.ACTIVE, last, keys.conversation_channel(cid), frame])
+        return bool(raw)
 
-    async def queue_ids(self, service: str) -> list[tuple[str, float]]:
-        raw = await self.redis.zrange(keys.queue(service), 0, -1, withscores=True)
-        return cast(list[tuple[str, float]], raw)
+    async def link(self, cid: str, threads_key: str, session_key: str, person_tag: str,
+                   acr: str, age: str, youth_pk: str, now: int, person_ttl: int,
+                   seen: State, state_frame: str) -> Reply:
+        """Link to a logged-in youth (see chat/actions/links.py)."""
+        raw = await self.scripts.link(
+            [keys.meta(cid), threads_key, session_key],
+            [person_tag, acr, age, now, youth_pk, person_ttl, keys.conversation_channel(cid),
+             seen, state_frame, State.CLOSED])
+        return _reply(raw)
 
-    async def queue_view(self, service: str) -> QueueView:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zrange(keys.queue(service), 0, -1, withscores=True)
-        pipe.lrange(keys.recent_waits(service), 0, 19)
-        # One read for the whole queue's presence (not a read per waiting youth: 10,000
-        # waiting made every queue update 10,000 commands).
-        pipe.zrangebyscore(keys.online(service), self.clock.now(), "+inf")
-        entries, waits, here = await pipe.execute()
-        online = set(here)
-        items = tuple(
-            {"conversation": cid, "service": service, "since": int(score),
-             "online": cid in online}
-            for cid, score in entries
-        )
-        return QueueView(service, items, tuple(int(w) for w in waits))
-
-    async def dequeue(self, service: str, cid: str) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zrem(keys.queue(service), cid)
-        pipe.publish(keys.service_channel(service), "q")
-        await pipe.execute()
-
-    async def requeue(self, service: str, cid: str, since: float) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(keys.queue(service), {cid: since})
-        pipe.publish(keys.service_channel(service), "q")
-        await pipe.execute()
-
-    async def record_wait(self, service: str, seconds: float) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.lpush(keys.recent_waits(service), int(seconds))
-        pipe.ltrim(keys.recent_waits(service), 0, 19)
-        await pipe.execute()
-
-    async def publish_queue_changed(self, service: str) -> None:
-        await self.redis.publish(keys.service_channel(service), "q")
-
-    async def publish(self, channel: str, payload: str) -> None:
-        await self.redis.publish(channel, payload)
-
-    async def set_presence(self, cid: str, service: str, ttl: int = 45) -> None:
-        """The youth of ``cid`` is connected (for ``ttl`` seconds, renewed by its pings)."""
-        now = self.clock.now()
-        key = keys.online(service)
-        r = self._reads  # in the same pipeline as other connections' reads and marks
-        replies = await asyncio.gather(
-            r.call(lambda p: p.zadd(key, {cid: now + ttl})),
-            r.call(lambda p: p.zremrangebyscore(key, "-inf", now)),  # the expired, e.g. after a crash
-            r.call(lambda p: p.expire(key, ttl * 2)),  # gone when nobody has been connected for a while
-            return_exceptions=True)
-        for reply in replies:
-            if isinstance(reply, BaseException):
-                raise reply
-
-    async def clear_presence(self, cid: str, service: str) -> None:
-        await self.redis.zrem(keys.online(service), cid)
+    async def relink_login(self, threads_key: str, person_tag: str, acr: str, age: str) -> None:
+        """The person's linked threads learn the level and age of a newer login."""
+        for cid in cast(set[str], await self.redis.smembers(threads_key)):
+            if await self.redis.hget(keys.meta(cid), model.PERSON_TAG) == person_tag:
+                await self.set_fields(cid, {model.ACR: acr, model.AGE: age})

@@ -111,8 +111,9 @@ def day_samples(service: str, day: str, kind: str) -> str:
     return f"st:{{{service}}}:{day}:{kind}"
 
 
-def sweep_lock() -> str:
-    return "lock:inactivity-sweep"
+def lease(job: str) -> str:
+    """The lease of a periodic job (chat/jobs/runner.py): whoever holds it runs the job."""
+    return f"lock:{job}"
 
 
 def nurse_inbox(username: str) -> str:

@@ -17,14 +17,14 @@ from redis.exceptions import RedisError
 
 from chat.actions.dashboard import require_lead
 from chat.actions.transfer import parse_history
+from chat.domain.conversation import State
 from chat.domain.stats import valid_day
 from chat.errors import ClientError, NotAuthorized
 from chat.protocol import commands as c
 from chat.protocol import events
-from chat.store import names as keys
 
 if TYPE_CHECKING:
-    from chat.actions.conversations import Conversation
+    from chat.domain.conversation import Conversation
     from chat.web.sockets import NurseEndpoint
 
 log = logging.getLogger("helseprat.dashboard")
@@ -102,17 +102,14 @@ class NurseDashboard:
 
     async def _check_inbox(self) -> None:
         ep = self.ep
-        redis = ep.rt.store.redis
-        ids = cast(list[str], await redis.lrange(keys.nurse_inbox(ep.nurse.username), 0, -1))
-        for cid in ids:
-            await redis.lrem(keys.nurse_inbox(ep.nurse.username), 0, cid)
+        for cid in await self._dash.take_inbox(ep.nurse):
             if cid in ep.feeds:
                 continue
             try:
                 conv = await ep.rt.actions.conversation_for(ep.nurse, cid)
             except ClientError:
                 continue
-            if conv.state != "active" or conv.nurse != ep.nurse.username:
+            if conv.state != State.ACTIVE or conv.nurse != ep.nurse.username:
                 continue
             ep.outbox.send(events.Assigned(conversation=cid, service=conv.service))
             await ep.open_conversation(conv, 0)

@@ -22,7 +22,6 @@ from chat.actions.accounts import LoginFailed, csrf_ok
 from chat.config import NATIONAL_CRISIS_NUMBERS, Service
 from chat.errors import CsrfFailed, LoginRefused
 from chat.extensions import page_flag
-from chat.store import names as keys
 from chat.web.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -67,10 +66,7 @@ def service_status(rt: Runtime, service: Service, waiting: int) -> dict[str, Any
 
 
 async def _waiting_counts(rt: Runtime, services: list[Service]) -> list[int]:
-    pipe = rt.redis.pipeline(transaction=False)
-    for s in services:
-        pipe.zcard(keys.queue(s.id))
-    return [int(x) for x in await pipe.execute()]
+    return await rt.store.waiting_counts([s.id for s in services])
 
 
 def crisis_numbers(rt: Runtime, municipality: str | None = None) -> list[tuple[str, str]]:
@@ -114,7 +110,7 @@ async def readyz(request: Request) -> Response:
     if rt.draining:
         return JSONResponse({"status": "draining"}, status_code=503)
     try:
-        await rt.redis.ping()
+        await rt.store.ping()
     except Exception:
         return JSONResponse({"status": "redis_unreachable"}, status_code=503)
     return JSONResponse({"status": "ready"})

@@ -12,7 +12,8 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from chat import extensions
-from chat.actions.conversations import Conversation, Nurse
+from chat.domain.conversation import Conversation, State
+from chat.domain.staff import Nurse
 from chat.errors import ClientError, InvalidState, NotAuthorized
 from chat.fanout.feed import Feed
 from chat.protocol import commands as c
@@ -104,7 +105,7 @@ class YouthEndpoint(Endpoint):
         self.conv = conv
         self.feed = Feed(conv.id, self.rt.store, self.outbox, after, on_state=self._state_seen)
         await self.rt.hub.subscribe(conv.id, self.feed)
-        if conv.state != "closed":
+        if conv.state != State.CLOSED:
             await self.rt.store.set_presence(conv.id, conv.service)
         if token is not None or after or conv.seq:
             self.outbox.send(events.Resumed(
@@ -114,7 +115,7 @@ class YouthEndpoint(Endpoint):
         self.outbox.send(events.State(conversation=conv.id, state=conv.state,
                                       verified=extensions.verified(self.rt.extensions, conv)))
         await self.feed.catch_up()
-        if conv.state == "waiting":
+        if conv.state == State.WAITING:
             self._watching = conv.service
             await self.rt.hub.watch(conv.service, self)
             await self.rt.store.publish_queue_changed(conv.service)
@@ -136,7 +137,7 @@ class YouthEndpoint(Endpoint):
     async def _follow(self, state: str, service: object) -> None:
         if self.conv is None:
             return
-        if state == "waiting":
+        if state == State.WAITING:
             target = service if isinstance(service, str) and service else self.conv.service
             if target != self.conv.service:  # transferred: our presence moves with us
                 old = self.conv.service
@@ -150,7 +151,7 @@ class YouthEndpoint(Endpoint):
                 await self.rt.hub.watch(target, self)
             self._last_queue = None  # say the position again, even if it is the same number
             self.rt.hub.mark_dirty(target)
-        elif state in ("active", "closed") and self._watching:
+        elif state in (State.ACTIVE, State.CLOSED) and self._watching:
             old, self._watching = self._watching, None
             await self.rt.hub.unwatch(old, self)
 

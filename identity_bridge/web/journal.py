@@ -40,7 +40,7 @@ from .config import EpjLink
 from .persons import PersonSealer
 
 if TYPE_CHECKING:
-    from chat.actions.conversations import Nurse
+    from chat.domain.staff import Nurse
     from chat.web.runtime import Runtime
 
 log = logging.getLogger("helseprat.journal")

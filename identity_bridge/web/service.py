@@ -27,6 +27,7 @@ from chat.config import Config
 from chat.crypto import b64decode, b64encode
 from chat.crypto import primitives as p
 from chat.crypto.errors import E2EError
+from chat.domain.conversation import State
 from chat.protocol import frames
 from chat.store import names as chat_keys
 from identity_bridge.oidc import IdPortenClient, LoginResult, RelyingPartyConfig
@@ -229,7 +230,7 @@ class IdentityWeb:
         meta = cast(dict[str, str], await self.redis.hgetall(chat_keys.meta(cid)))
         if not tokens.token_matches(self.config.secrets.token_key, token, meta.get("th")):
             raise LinkRefused("bad_token")
-        if meta.get("st") == "closed":
+        if meta.get("st") == State.CLOSED:
             raise LinkRefused("conversation_closed", 409)
         return meta
 
@@ -284,7 +285,7 @@ class IdentityWeb:
         pipe.sadd(keys.person_threads(s.person), cid)
         pipe.expire(keys.person_threads(s.person), PERSON_TTL)
         pipe.hdel(key, "lc")
-        state = meta.get("st", "waiting")
+        state = meta.get("st", State.WAITING)
         pipe.publish(chat_keys.conversation_channel(cid), "0 " + frames.frame(
             "state", conversation=cid, state=state, verified=verified(s.acr, s.age)))
         await pipe.execute()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.websockets import WebSocket
 
-from chat.actions.conversations import Conversation, Nurse
+from chat.domain.conversation import Conversation
+from chat.domain.staff import Nurse
 from chat.errors import BadToken, NotAuthorized
 from chat.protocol import commands as c
 from chat.protocol import frames

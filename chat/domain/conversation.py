@@ -1,0 +1,191 @@
+"""The one conversation model: its states, the moves between them, who may make each move,
+and the codec of the conversation's Redis hash (nobody else parses it).
+
+A new state is one line in ``TRANSITIONS`` (and a Lua script that performs the move); the
+scripts receive state names as arguments derived from this table.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from chat.errors import (
+    AlreadyClaimed,
+    ClientError,
+    ConversationClosed,
+    InvalidState,
+    NotAuthorized,
+)
+
+
+class State(enum.StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Move(enum.StrEnum):
+    START = "start"
+    CLAIM = "claim"
+    RELEASE = "release"
+    TRANSFER_TO_QUEUE = "transfer_to_queue"
+    TRANSFER_TO_NURSE = "transfer_to_nurse"
+    CLOSE_BY_NURSE = "close_by_nurse"
+    END_BY_YOUTH = "end_by_youth"
+    AUTO_CLOSE = "auto_close"
+
+
+class Actor(enum.StrEnum):
+    YOUTH = "youth"
+    HOLDER = "holder"  # the nurse who has the conversation
+    MEMBER = "member"  # any nurse of the conversation's service
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[State]
+    target: State
+    actors: frozenset[Actor]
+    # The error for a move from a state not in ``sources`` (None: conversation_closed from
+    # CLOSED, else invalid_state) and for an actor not in ``actors``.
+    wrong_state: type[ClientError] | None = None
+    wrong_actor: type[ClientError] = NotAuthorized
+
+
+def _t(sources: set[State], target: State, actors: set[Actor],
+       wrong_state: type[ClientError] | None = None) -> Transition:
+    return Transition(frozenset(sources), target, frozenset(actors), wrong_state)
+
+
+W, A, C = State.WAITING, State.ACTIVE, State.CLOSED
+
+TRANSITIONS: Mapping[Move, Transition] = {
+    Move.START: _t(set(), W, {Actor.YOUTH}),  # creates the conversation
+    Move.CLAIM: _t({W}, A, {Actor.MEMBER}, AlreadyClaimed),
+    Move.RELEASE: _t({A}, W, {Actor.HOLDER}, NotAuthorized),
+    Move.TRANSFER_TO_QUEUE: _t({A}, W, {Actor.HOLDER}, NotAuthorized),
+    Move.TRANSFER_TO_NURSE: _t({A}, A, {Actor.HOLDER}, NotAuthorized),
+    Move.CLOSE_BY_NURSE: _t({W, A}, C, {Actor.HOLDER}),
+    Move.END_BY_YOUTH: _t({W, A}, C, {Actor.YOUTH}),
+    Move.AUTO_CLOSE: _t({A}, C, {Actor.SYSTEM}),
+}
+
+
+AUTO_CLOSE_OUTCOME = "inactive"  # the outcome of a close by the inactivity sweep
+
+
+def check(move: Move, state: State, actor: Actor, message: str | None = None) -> State:
+    """The state ``move`` leads to from ``state`` when ``actor`` makes it; raises the
+    ClientError the client is told otherwise (with ``message``, if given). The state is
+    checked before the actor."""
+    t = TRANSITIONS[move]
+    if state not in t.sources:
+        if t.wrong_state is not None:
+            raise t.wrong_state(message)
+        raise ConversationClosed(message) if state == State.CLOSED else InvalidState(message)
+    if actor not in t.actors:
+        raise t.wrong_actor(message)
+    return t.target
+
+
+def sources_arg(move: Move) -> str:
+    """The move's source states as one script argument ("waiting,active")."""
+    return ",".join(sorted(TRANSITIONS[move].sources))
+
+
+# -- the conversation's Redis hash ---------------------------------------------------------------
+ST = "st"
+SVC = "svc"
+SEQ = "seq"
+NURSE = "nurse"
+KEY_BUNDLE = "kb"
+EPOCH = "ep"
+CREATED = "created"
+FLAG = "flag"
+QUEUED = "queued"
+HISTORY = "hist"
+ACR = "acr"
+AGE = "age"
+TOKEN_HASH = "th"  # noqa: S105 (a field name)
+RESUME_HASH = "rh"
+RESUME_BACKUP = "rb"
+LAST = "last"
+CLAIMED_AT = "claimed_at"
+CLOSED_AT = "closed_at"
+OUTCOME = "outcome"
+WARNED = "warned"
+PERSON_TAG = "ptag"
+YOUTH_PK = "ypk"
+
+
+def _int(fields: Mapping[str, str], name: str) -> int:
+    raw = fields.get(name, "")
+    return int(raw) if raw else 0
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    service: str
+    state: State
+    seq: int
+    nurse: str
+    key_bundle: str
+    epoch: int
+    created: int
+    flag: str = ""  # risk flag
+    queued: int = 0  # when it (re)entered a queue
+    history: str = ""  # earlier "service:epoch"s
+    # Set when linked to an ID-porten login; age in whole years or "unknown".
+    acr: str = ""
+    age: str = ""
+    last: int = 0
+    claimed_at: int = 0
+    closed_at: int = 0
+    outcome: str = ""
+    warned: int = 0
+    person_tag: str = ""
+    youth_pk: str = ""
+    token_hash: str = field(default="", repr=False)
+    resume_hash: str = field(default="", repr=False)
+    resume_backup: str = field(default="", repr=False)
+
+    @classmethod
+    def from_hash(cls, cid: str, fields: Mapping[str, str]) -> Conversation:
+        return cls(
+            id=cid, service=fields.get(SVC, ""), state=State(fields.get(ST) or State.WAITING),
+            seq=_int(fields, SEQ), nurse=fields.get(NURSE, ""),
+            key_bundle=fields.get(KEY_BUNDLE, ""), epoch=_int(fields, EPOCH),
+            created=_int(fields, CREATED), flag=fields.get(FLAG, ""),
+            queued=_int(fields, QUEUED), history=fields.get(HISTORY, ""),
+            acr=fields.get(ACR, ""), age=fields.get(AGE, ""), last=_int(fields, LAST),
+            claimed_at=_int(fields, CLAIMED_AT), closed_at=_int(fields, CLOSED_AT),
+            outcome=fields.get(OUTCOME, ""), warned=_int(fields, WARNED),
+            person_tag=fields.get(PERSON_TAG, ""), youth_pk=fields.get(YOUTH_PK, ""),
+            token_hash=fields.get(TOKEN_HASH, ""), resume_hash=fields.get(RESUME_HASH, ""),
+            resume_backup=fields.get(RESUME_BACKUP, ""),
+        )
+
+    @property
+    def queued_since(self) -> int:
+        """When it entered its queue (a transfer re-queues; else its creation)."""
+        return self.queued or self.created
+
+    def actor(self, username: str) -> Actor:
+        """A nurse of the service, as seen by this conversation."""
+        return Actor.HOLDER if self.nurse and self.nurse == username else Actor.MEMBER
+
+
+def new_hash(service: str, now: float, token_hash: str, key_bundle: str, epoch: int,
+             resume_hash: str = "", resume_backup: str = "") -> dict[str, str | int]:
+    """The hash of a conversation just started (state WAITING)."""
+    out: dict[str, str | int] = {
+        SVC: service, ST: TRANSITIONS[Move.START].target, SEQ: 0, CREATED: int(now),
+        LAST: int(now), TOKEN_HASH: token_hash, KEY_BUNDLE: key_bundle, EPOCH: epoch}
+    if resume_hash:
+        out[RESUME_HASH] = resume_hash
+        out[RESUME_BACKUP] = resume_backup
+    return out

@@ -1,0 +1,3 @@
+-- Give up a lease, only by its holder. KEYS: lease. ARGV: the holder's token.
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
