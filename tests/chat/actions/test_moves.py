@@ -191,7 +191,7 @@ async def test_events_are_published_after_the_change_is_stored(
         await actions.claim(NURSE_A, cid)
     expect = {"claim": "active", "release": "waiting", "close": "closed",
               "transfer": "waiting"}[move]
-    seen: list[tuple[str, str | None, bool]] = []
+    seen: list[tuple[str, object, bool]] = []
     listener = aioredis.from_url(redis_url, decode_responses=True)
     reader = aioredis.from_url(redis_url, decode_responses=True)
     pubsub = listener.pubsub()
