@@ -153,6 +153,12 @@ class BadTransfer(ClientError):
     message = "Choose a colleague on the receiving service, or another service."
 
 
+class LinkedElsewhere(ClientError):
+    code = "linked_elsewhere"
+    message = "The conversation is linked to another login."
+    http_status = 409
+
+
 class BadFlag(ClientError):
     code = "bad_flag"
     message = "A flag is concern, acute or none."

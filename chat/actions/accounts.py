@@ -22,6 +22,7 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from chat.clock import Clock
 from chat.config import Config
 from chat.domain.staff import ROLES, Nurse
+from chat.errors import AccountDisabled, AccountLocked, BadCredentials
 from chat.store.accounts import AccountStore
 
 SESSION_SECONDS = 12 * 3600
@@ -32,12 +33,6 @@ _DUMMY_HASH: str | None = None
 @cache
 def _hasher() -> PasswordHasher:
     return PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
-
-
-class LoginFailed(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code  # "bad_credentials" | "locked" | "disabled"
 
 
 @dataclass(frozen=True)
@@ -87,7 +82,7 @@ class Accounts:
                      role=record.get("role", "nurse"), services=services)
 
     async def login(self, username: str, password: str) -> tuple[str, Session]:
-        """Check the password; returns (cookie value, session). Raises LoginFailed."""
+        """Check the password; returns (cookie value, session). Raises a LoginRefused."""
         global _DUMMY_HASH
         now = self.clock.now()
         rec = await self.data.get(username)
@@ -95,18 +90,18 @@ class Accounts:
             if _DUMMY_HASH is None:
                 _DUMMY_HASH = await asyncio.to_thread(_hasher().hash, secrets.token_hex(8))
             await asyncio.to_thread(_verify, _DUMMY_HASH, password)
-            raise LoginFailed("bad_credentials")
+            raise BadCredentials()
         if float(rec.get("locked_until", 0)) > now:
-            raise LoginFailed("locked")
+            raise AccountLocked()
         ok = await asyncio.to_thread(_verify, rec["pw"], password)
         if not ok:
             fails = await self.data.add_failure(username)
             if fails >= self.config.limits.login_failures_before_lockout:
                 await self.data.update(username, {
                     "locked_until": int(now + self.config.limits.lockout_seconds), "fails": 0})
-            raise LoginFailed("bad_credentials")
+            raise BadCredentials()
         if rec.get("disabled") == "1":
-            raise LoginFailed("disabled")
+            raise AccountDisabled()
         await self.data.update(username, {"fails": 0})
         cookie = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(24)

@@ -20,7 +20,7 @@ from chat.domain.staff import Nurse
 from chat.domain.staff import is_lead as is_lead
 from chat.domain.staff import lead_services as lead_services
 from chat.domain.staff import require_lead as require_lead
-from chat.errors import ClientError, ConversationClosed, UnknownService
+from chat.errors import BadFlag, ConversationClosed, UnknownService
 from chat.store.audit import Audit
 from chat.store.canned import Canned
 from chat.store.conversations import Store
@@ -28,10 +28,6 @@ from chat.store.dashboard import DashboardStore
 
 DUTY_TTL = 60  # seconds a dashboard counts as on duty after its last ping
 
-
-class BadFlag(ClientError):
-    code = "bad_flag"
-    message = "A flag is concern, acute or none."
 
 
 @dataclass(frozen=True)

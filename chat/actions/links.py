@@ -12,13 +12,8 @@ from chat.clock import Clock
 from chat.config import Config
 from chat.domain import conversation as model
 from chat.domain.conversation import Conversation, State
-from chat.errors import BadToken, ClientError, ConversationClosed
+from chat.errors import BadToken, ConversationClosed, LinkedElsewhere
 from chat.store.conversations import Store
-
-
-class LinkedElsewhere(ClientError):
-    code = "linked_elsewhere"
-    message = "The conversation is linked to another login."
 
 
 class Links:

@@ -16,14 +16,10 @@ from __future__ import annotations
 from chat.actions.base import ActionsBase, state_frame
 from chat.domain.conversation import TRANSITIONS, Actor, Conversation, Move, check
 from chat.domain.staff import Nurse
-from chat.errors import CapacityReached, ClientError, KeyBundleRequired, NotAuthorized
+from chat.errors import BadTransfer, CapacityReached, KeyBundleRequired, NotAuthorized
 
 _NOT_HOLDER = "Only the nurse who has the conversation can transfer it."
 
-
-class BadTransfer(ClientError):
-    code = "bad_transfer"
-    message = "Choose a colleague on the receiving service, or another service."
 
 
 def parse_history(raw: str) -> list[dict[str, object]]:

@@ -18,7 +18,7 @@ from starlette.responses import (
 )
 
 from chat import i18n
-from chat.actions.accounts import LoginFailed, csrf_ok
+from chat.actions.accounts import csrf_ok
 from chat.config import NATIONAL_CRISIS_NUMBERS, Service
 from chat.errors import CsrfFailed, LoginRefused
 from chat.extensions import page_flag
@@ -143,8 +143,6 @@ async def login(request: Request) -> Response:
         cookie, _session = await rt.accounts.login(username, password)
     except LoginRefused as err:
         return await login_form(request, error=err.code, status=err.http_status)
-    except LoginFailed as exc:  # until the accounts raise LoginRefused's subclasses
-        return await login_form(request, error=exc.code, status=LoginRefused.http_status)
     lang = _lang(request)
     response = RedirectResponse(f"/nurse?lang={lang}", status_code=303)
     _set_cookie(rt, response, SESSION_COOKIE, cookie, 12 * 3600)
