@@ -40,7 +40,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 # Extensions the composition root plugs in, each built from its own config section (or absent).
-EXTENSIONS: tuple[ExtensionFactory, ...] = (identity_bridge.plugin.create,)
+EXTENSIONS: tuple[ExtensionFactory[Runtime], ...] = (identity_bridge.plugin.create,)
 
 
 def create_app(config: Config, clock: Clock | None = None) -> Starlette:
@@ -89,7 +89,7 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
                      exception_handlers={ClientError: client_error_handler})
 
 
-def chat_routes(extensions: tuple[Extension, ...]) -> list[BaseRoute]:
+def chat_routes(extensions: tuple[Extension[Runtime], ...]) -> list[BaseRoute]:
     """Chat's pages, APIs and sockets, then each extension's routes, then the static files."""
     return [
         Route("/", pages.index),

@@ -13,7 +13,7 @@ does not handle itself to the extensions, in order, until one takes it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol, TypeVar
 
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
@@ -24,8 +24,9 @@ from chat.domain.staff import Nurse
 from chat.protocol import commands as c
 from chat.protocol.events import Event
 
-if TYPE_CHECKING:
-    from chat.web.runtime import Runtime
+# The process's runtime (chat.web.runtime.Runtime), a parameter so this module, which the web
+# layer imports, need not import it back.
+RT = TypeVar("RT", contravariant=True)
 
 
 class NurseSocket(Protocol):
@@ -41,7 +42,7 @@ class NurseSocket(Protocol):
         """Queue an event for this connection."""
 
 
-class Extension(Protocol):
+class Extension(Protocol[RT]):
     """One plugged-in capability. Every hook has a do-nothing answer; see chat/app.py."""
 
     name: str
@@ -49,7 +50,7 @@ class Extension(Protocol):
     def routes(self) -> Sequence[BaseRoute]:
         """Extra HTTP routes, mounted before the static files."""
 
-    async def start(self, rt: Runtime) -> None:
+    async def start(self, rt: RT) -> None:
         """Called once per process after the runtime is built (the hub is running)."""
 
     async def stop(self) -> None:
@@ -78,20 +79,20 @@ class Extension(Protocol):
         """A dashboard connection ended: forget it."""
 
 
-class ExtensionFactory(Protocol):
+class ExtensionFactory(Protocol[RT]):
     """Builds an extension from chat's configuration (its own section and environment), or
     returns None when it is not configured. Raises ConfigError for a bad section."""
 
-    def __call__(self, config: Config) -> Extension | None: ...
+    def __call__(self, config: Config) -> Extension[RT] | None: ...
 
 
-def build(factories: Sequence[ExtensionFactory], config: Config) -> tuple[Extension, ...]:
+def build(factories: Sequence[ExtensionFactory[RT]], config: Config) -> tuple[Extension[RT], ...]:
     """The configured extensions, in order; a bad section fails here, at start-up."""
     built = (factory(config) for factory in factories)
     return tuple(ext for ext in built if ext is not None)
 
 
-def verified(extensions: Sequence[Extension], conv: Conversation) -> dict[str, object] | None:
+def verified(extensions: Sequence[Extension[RT]], conv: Conversation) -> dict[str, object] | None:
     for ext in extensions:
         value = ext.verified(conv)
         if value is not None:
@@ -99,5 +100,5 @@ def verified(extensions: Sequence[Extension], conv: Conversation) -> dict[str, o
     return None
 
 
-def page_flag(extensions: Sequence[Extension], name: str) -> bool:
+def page_flag(extensions: Sequence[Extension[RT]], name: str) -> bool:
     return any(ext.page_flags().get(name, False) for ext in extensions)

@@ -86,7 +86,7 @@ class IdentityBridge:
     async def start(self, rt: Runtime) -> None:
         self.runtime = rt
         self.web = IdentityWeb(self.config, self.settings.idporten, self.settings.person_key,
-                               rt.redis, rt.clock)
+                               rt.actions.links, rt.redis, rt.clock)
         if self.settings.epj is not None:
             self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
             await self.journal.start()

@@ -13,6 +13,7 @@ from chat.config import Config
 from chat.domain import conversation as model
 from chat.domain.conversation import Conversation, State
 from chat.errors import BadToken, ConversationClosed, LinkedElsewhere
+from chat.protocol.events import Event, encode
 from chat.store.conversations import Store
 
 
@@ -64,6 +65,17 @@ class Links:
             if reply.state == State.CLOSED:
                 raise ConversationClosed()
         raise ConversationClosed()
+
+    async def conversation(self, cid: str) -> Conversation | None:
+        return await self.store.get(cid)
+
+    async def expires_in(self, cid: str) -> int:
+        """When the conversation (and so what the bridge keeps beside it) expires, in seconds."""
+        return await self.store.expires_in(cid)
+
+    async def notify(self, cid: str, event: Event) -> None:
+        """Tell everyone in the conversation (the bridge's device events)."""
+        await self.store.notify(cid, encode(event))
 
     async def refresh_login_level(self, threads_key: str, person_tag: str, acr: str,
                                   age: str) -> None:

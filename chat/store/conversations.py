@@ -200,6 +200,15 @@ class Store(QueueStore):
              seen, state_frame, State.CLOSED])
         return _reply(raw)
 
+    async def notify(self, cid: str, frame: str) -> None:
+        """Publish an event of the conversation that changes no sequence (seq 0)."""
+        await self.redis.publish(keys.conversation_channel(cid), "0 " + frame)
+
+    async def expires_in(self, cid: str) -> int:
+        """Seconds until the conversation's keys expire (0: no expiry or gone)."""
+        ttl = int(await self.redis.ttl(keys.meta(cid)))
+        return max(ttl, 0)
+
     async def relink_login(self, threads_key: str, person_tag: str, acr: str, age: str) -> None:
         """The person's linked threads learn the level and age of a newer login."""
         for cid in cast(set[str], await self.redis.smembers(threads_key)):

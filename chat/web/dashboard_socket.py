@@ -11,27 +11,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from redis.exceptions import RedisError
 
 from chat.actions.dashboard import require_lead
 from chat.actions.transfer import parse_history
 from chat.domain.conversation import State
+from chat.domain.staff import Nurse
 from chat.domain.stats import valid_day
 from chat.errors import ClientError, NotAuthorized
+from chat.fanout.feed import Feed
+from chat.fanout.outbox import Outbox
 from chat.protocol import commands as c
 from chat.protocol import events
+from chat.web.runtime import Runtime
 
 if TYPE_CHECKING:
     from chat.domain.conversation import Conversation
-    from chat.web.sockets import NurseEndpoint
+
+
+class DashboardEndpoint(Protocol):
+    """What the dashboard side uses of its nurse connection (chat.web.sockets.NurseEndpoint)."""
+
+    rt: Runtime
+    nurse: Nurse
+    outbox: Outbox
+    feeds: dict[str, Feed]
+    conn_id: str
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]: ...
+
+    async def open_conversation(self, conv: Conversation, after: int) -> None: ...
 
 log = logging.getLogger("helseprat.dashboard")
 
 
 class NurseDashboard:
-    def __init__(self, ep: NurseEndpoint) -> None:
+    def __init__(self, ep: DashboardEndpoint) -> None:
         self.ep = ep
         self._dirty: dict[str, int] = {}  # service -> when told of its latest change (a tick)
         self._task: asyncio.Task[None] | None = None

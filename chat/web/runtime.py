@@ -38,7 +38,7 @@ class Runtime:
     hub: Hub
     clock: Clock
     teamkeys: TeamKeys
-    extensions: tuple[Extension, ...] = ()
+    extensions: tuple[Extension[Runtime], ...] = ()
     connections: set[Drainable] = field(default_factory=set)
     draining: bool = False
 

@@ -22,15 +22,15 @@ import contextlib
 import json
 import logging
 from base64 import b64decode
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from nacl.public import PublicKey
 from redis.exceptions import RedisError
 
 from chat.errors import ClientError, NotAuthorized
 from chat.protocol import commands as c
-from chat.protocol import frames
-from chat.store import names as chat_keys
+from chat.protocol import events
+from chat.protocol.events import encode
 from identity_bridge.epj.outbox import STATUS_CHANNEL, Status, status_key
 from identity_bridge.epj.producer import enqueue_note
 from identity_bridge.epj.sealed import seal_person
@@ -68,11 +68,8 @@ class StatusWatcher(Protocol):
 
 def status_frame(cid: str, msg_id: str, status: str, code: str = "", text: str = "",
                  at: int = 0) -> str:
-    extra: dict[str, Any] = {"code": code, "text": text}
-    if at:
-        extra["at"] = at
-    return frames.frame("journal_status", conversation=cid, msg_id=msg_id, status=status,
-                        **extra)
+    return encode(events.JournalStatus(conversation=cid, msg_id=msg_id, status=status, code=code,
+                                       text=text, at=at or None))
 
 
 class JournalLink:
@@ -112,7 +109,7 @@ class JournalLink:
                 raise NotAuthorized()
             return status_frame(conv.id, cmd.msg_id, existing[0], existing[2] or "",
                                 existing[3] or "")
-        ptag = cast(str | None, await redis.hget(chat_keys.meta(conv.id), "ptag"))
+        ptag = conv.person_tag
         sealed_pid = cast(str | None, await redis.hget(keys.person(ptag), "pid")) if ptag \
             else None
         if not conv.acr or not ptag or not sealed_pid:
@@ -127,8 +124,8 @@ class JournalLink:
                            nurse_id=nurse.username, msg_id=cmd.msg_id)
         jkey = journal_key(conv.id)
         await redis.rpush(jkey, json.dumps({"m": cmd.msg_id, "at": now}))  # type: ignore[misc]
-        ttl = await redis.ttl(chat_keys.meta(conv.id))
-        if ttl and ttl > 0:
+        ttl = await rt.actions.links.expires_in(conv.id)
+        if ttl:
             await redis.expire(jkey, ttl)
         await rt.actions.dashboard.audit.record(conv.service, nurse.username, "journal",
                                                 conv.id, cmd.msg_id)

@@ -124,10 +124,10 @@ async def start_login(bridge: Bridge, request: Request) -> Response:
         if cid is None or token is None:
             return _error("bad_request", 400)
         try:
-            meta = await identity.check_anonymous(cid, token)
+            conv = await identity.check_anonymous(cid, token)
         except LinkRefused as exc:
             return _error(exc.code, exc.status)
-        intent = Intent("upgrade", cid, meta.get("svc", ""), lang)
+        intent = Intent("upgrade", cid, conv.service, lang)
     else:
         intent = Intent("login", lang=lang)
     try:

@@ -21,15 +21,16 @@ from zoneinfo import ZoneInfo
 import httpx
 import redis.asyncio as aioredis
 
-from anon import tokens
+from chat.actions.links import Links
 from chat.clock import Clock
 from chat.config import Config
 from chat.crypto import b64decode, b64encode
 from chat.crypto import primitives as p
 from chat.crypto.errors import E2EError
-from chat.domain.conversation import State
-from chat.protocol import frames
-from chat.store import names as chat_keys
+from chat.domain.conversation import Conversation
+from chat.errors import BadToken, ConversationClosed, LinkedElsewhere
+from chat.protocol import events
+from chat.protocol.events import encode
 from identity_bridge.oidc import IdPortenClient, LoginResult, RelyingPartyConfig
 
 from . import keys
@@ -113,11 +114,12 @@ class IdentityWeb:
     """One per web process (built by the bridge's start, when ``[idporten]`` is configured)."""
 
     def __init__(self, config: Config, rp_config: RelyingPartyConfig, person_key: bytes,
-                 redis: aioredis.Redis, clock: Clock, http: httpx.AsyncClient | None = None
-                 ) -> None:
+                 links: Links, redis: aioredis.Redis, clock: Clock,
+                 http: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.rp_config = rp_config
-        self.redis = redis
+        self.links = links  # what the bridge may do to a chat conversation
+        self.redis = redis  # the bridge's own keys (sessions, threads, devices)
         self.clock = clock
         self.rp = IdPortenClient(rp_config, http=http, clock=clock.now)
         self.pending = RedisPendingStore(redis, rp_config.pending_login_ttl_seconds)
@@ -183,10 +185,8 @@ class IdentityWeb:
         if claims.sid:
             await self.index.bind(claims.issuer, claims.sid, tag, SESSION_TTL)
         # Linked threads learn the age and level of this (newest) login.
-        for cid in cast(set[str], await self.redis.smembers(keys.person_threads(person))):
-            if await self.redis.hget(chat_keys.meta(cid), "ptag") == person:
-                await self.redis.hset(chat_keys.meta(cid), mapping={"acr": claims.acr.value,
-                                                                     "age": age})
+        await self.links.refresh_login_level(keys.person_threads(person), person,
+                                             claims.acr.value, age)
         log.info("youth login session started", extra={"acr": claims.acr.value})
         return cookie
 
@@ -226,13 +226,13 @@ class IdentityWeb:
         return self.sealer.open(b64decode(raw["it"]), tag) if raw.get("it") else None
 
     # -- upgrade: proof of possession, then link -------------------------------------------
-    async def check_anonymous(self, cid: str, token: str) -> dict[str, str]:
-        meta = cast(dict[str, str], await self.redis.hgetall(chat_keys.meta(cid)))
-        if not tokens.token_matches(self.config.secrets.token_key, token, meta.get("th")):
-            raise LinkRefused("bad_token")
-        if meta.get("st") == State.CLOSED:
-            raise LinkRefused("conversation_closed", 409)
-        return meta
+    async def check_anonymous(self, cid: str, token: str) -> Conversation:
+        try:
+            return await self.links.check_anonymous(cid, token)
+        except BadToken:
+            raise LinkRefused("bad_token") from None
+        except ConversationClosed:
+            raise LinkRefused("conversation_closed", 409) from None
 
     async def register_youth_key(self, cid: str, token: str, sign_pk: str) -> None:
         """The conversation's youth signing public key, sent right after start (first write
@@ -240,7 +240,7 @@ class IdentityWeb:
         await self.check_anonymous(cid, token)
         if len(b64decode(sign_pk)) != 32:
             raise LinkRefused("bad_key", 400)
-        await self.redis.hsetnx(chat_keys.meta(cid), "ypk", sign_pk)
+        await self.links.register_youth_key(cid, token, sign_pk)
 
     async def new_challenge(self, s: YouthSession) -> str:
         if not s.link_conversation:
@@ -261,10 +261,10 @@ class IdentityWeb:
             raise LinkRefused("no_challenge", 409)
         if int(expires or 0) < self.clock.now():
             raise LinkRefused("challenge_expired", 409)
-        meta = await self.check_anonymous(cid, token)
-        if meta.get("ptag") and meta["ptag"] != s.person:
+        conv = await self.check_anonymous(cid, token)
+        if conv.person_tag and conv.person_tag != s.person:
             raise LinkRefused("linked_elsewhere", 409)
-        registered = meta.get("ypk")
+        registered = conv.youth_pk
         if registered and sign_pk and not hmac.compare_digest(registered, sign_pk):
             raise LinkRefused("bad_proof")
         youth_pk = registered or sign_pk
@@ -274,48 +274,46 @@ class IdentityWeb:
                                                                  s.public_id), pk)
         except (E2EError, ValueError):
             raise LinkRefused("bad_proof") from None
-        now = int(self.clock.now())
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(chat_keys.meta(cid), mapping={"ptag": s.person, "auth": "idporten",
-                                                "acr": s.acr, "age": s.age, "linked_at": now,
-                                                "ypk": youth_pk})
-        # The anonymous capability token and the resume code stop working: from now on the
-        # thread is reached through the logged-in session only.
-        pipe.hdel(chat_keys.meta(cid), "th", "rh", "rb")
-        pipe.sadd(keys.person_threads(s.person), cid)
-        pipe.expire(keys.person_threads(s.person), PERSON_TTL)
-        pipe.hdel(key, "lc")
-        state = meta.get("st", State.WAITING)
-        pipe.publish(chat_keys.conversation_channel(cid), "0 " + frames.frame(
-            "state", conversation=cid, state=state, verified=verified(s.acr, s.age)))
-        await pipe.execute()
+        seen = verified(s.acr, s.age)
+        try:
+            # The anonymous token and the resume code stop working: from now on the thread is
+            # reached through the logged-in session only.
+            linked = await self.links.link_person(
+                cid, token, s.person, s.acr, s.age, youth_pk, keys.person_threads(s.person),
+                keys.session(s.tag), PERSON_TTL,
+                lambda state: encode(events.State(conversation=cid, state=state, verified=seen)))
+        except LinkedElsewhere:
+            raise LinkRefused("linked_elsewhere", 409) from None
+        except BadToken:
+            raise LinkRefused("bad_token") from None
+        except ConversationClosed:
+            raise LinkRefused("conversation_closed", 409) from None
         log.info("conversation linked to a logged-in youth", extra={"acr": s.acr})
-        return {"conversation": cid, "service": meta.get("svc", ""), "state": state}
+        return {"conversation": cid, "service": linked.service, "state": linked.state.value}
 
     # -- the logged-in youth's threads and devices -----------------------------------------
     async def threads(self, s: YouthSession) -> list[dict[str, Any]]:
         out = []
         for cid in sorted(cast(set[str], await self.redis.smembers(keys.person_threads(s.person)))):
-            meta = cast(dict[str, str], await self.redis.hgetall(chat_keys.meta(cid)))
-            if meta.get("ptag") != s.person:
+            conv = await self.links.conversation(cid)
+            if conv is None or conv.person_tag != s.person:
                 await self.redis.srem(keys.person_threads(s.person), cid)  # expired/deleted
                 continue
-            out.append({"conversation": cid, "service": meta.get("svc", ""),
-                        "state": meta.get("st", ""), "created": int(meta.get("created", 0)),
-                        "last": int(meta.get("last", 0)), "epoch": int(meta.get("ep", 0))})
+            out.append({"conversation": cid, "service": conv.service, "state": conv.state.value,
+                        "created": conv.created, "last": conv.last, "epoch": conv.epoch})
         out.sort(key=lambda t: -cast(int, t["last"]))
         return out
 
-    async def thread_meta(self, s: YouthSession, cid: str) -> dict[str, str]:
-        meta = cast(dict[str, str], await self.redis.hgetall(chat_keys.meta(cid)))
-        if not meta or not hmac.compare_digest(meta.get("ptag", ""), s.person):
+    async def thread(self, s: YouthSession, cid: str) -> Conversation:
+        conv = await self.links.conversation(cid)
+        if conv is None or not hmac.compare_digest(conv.person_tag, s.person):
             raise LinkRefused("not_your_thread", 404)
-        return meta
+        return conv
 
     async def register_device(self, s: YouthSession, cid: str, box: str, sign: str) -> str:
         """The server attests the login: this device belongs to the person linked to the
         thread. A team member's browser then re-seals CK to it (or does not)."""
-        await self.thread_meta(s, cid)
+        await self.thread(s, cid)
         box_pk, sign_pk = b64decode(box), b64decode(sign)
         if len(box_pk) != 32 or len(sign_pk) != 32:
             raise LinkRefused("bad_key", 400)
@@ -326,16 +324,15 @@ class IdentityWeb:
         if existing:
             return dev
         await self.redis.hset(keys.devices(cid), dev, json.dumps(record))
-        ttl = await self.redis.ttl(chat_keys.meta(cid))
-        if ttl and ttl > 0:
+        ttl = await self.links.expires_in(cid)
+        if ttl:
             await self.redis.expire(keys.devices(cid), ttl)
-        await self.redis.publish(chat_keys.conversation_channel(cid),
-                                 "0 " + device_pending_frame(cid, record))
+        await self.links.notify(cid, device_pending(cid, record))
         log.info("youth device pending re-seal")
         return dev
 
     async def device_status(self, s: YouthSession, cid: str, dev: str) -> dict[str, Any]:
-        meta = await self.thread_meta(s, cid)
+        conv = await self.thread(s, cid)
         raw = await self.redis.hget(keys.devices(cid), dev)
         if raw is None:
             raise LinkRefused("unknown_device", 404)
@@ -344,11 +341,11 @@ class IdentityWeb:
                   cast(dict[str, str], await self.redis.hgetall(keys.devices(cid))).items()
                   if k != dev and json.loads(v).get("st") == "ready"]
         return {"conversation": cid, "device": dev, "status": record["st"],
-                "sealed_ck": record.get("sealed_ck", ""), "service": meta.get("svc", ""),
-                "epoch": int(meta.get("ep", 0)),
+                "sealed_ck": record.get("sealed_ck", ""), "service": conv.service,
+                "epoch": conv.epoch,
                 # Senders this device must accept: the thread's first youth key (registered
                 # at start) and the youth's other re-sealed devices. Server-attested.
-                "youth_keys": [k for k in [meta.get("ypk", ""), *others] if k]}
+                "youth_keys": [k for k in [conv.youth_pk, *others] if k]}
 
 
 def verified(acr: str, age: str) -> dict[str, Any]:
@@ -357,10 +354,10 @@ def verified(acr: str, age: str) -> dict[str, Any]:
             "age": int(age) if age.isdigit() else "unknown"}
 
 
-def device_pending_frame(cid: str, record: dict[str, Any]) -> str:
-    return frames.frame("device_pending", conversation=cid, device=record["device"],
-                        box=record["box"], sign=record["sign"], acr=record.get("acr", ""),
-                        at=record.get("at", 0))
+def device_pending(cid: str, record: dict[str, Any]) -> events.DevicePending:
+    return events.DevicePending(conversation=cid, device=record["device"], box=record["box"],
+                                sign=record["sign"], acr=record.get("acr", ""),
+                                at=record.get("at", 0))
 
 
 async def pending_device_frames(redis: aioredis.Redis, cid: str) -> list[str]:
@@ -370,20 +367,19 @@ async def pending_device_frames(redis: aioredis.Redis, cid: str) -> list[str]:
     for value in raw.values():
         record = json.loads(value)
         if record.get("st") == "pending":
-            out.append(device_pending_frame(cid, record))
+            out.append(encode(device_pending(cid, record)))
         elif record.get("st") == "ready" and record.get("key_bundle"):
-            out.append(device_ready_frame(cid, record))
+            out.append(encode(device_ready(cid, record)))
     return out
 
 
-def device_ready_frame(cid: str, record: dict[str, Any]) -> str:
-    return frames.frame("device_ready", conversation=cid, device=record["device"],
-                        sign=record["sign"], key_bundle=record.get("key_bundle", ""),
-                        by=record.get("by", ""))
+def device_ready(cid: str, record: dict[str, Any]) -> events.DeviceReady:
+    return events.DeviceReady(conversation=cid, device=record["device"], sign=record["sign"],
+                              key_bundle=record.get("key_bundle", ""), by=record.get("by", ""))
 
 
-async def reseal(redis: aioredis.Redis, cid: str, dev: str, sealed_ck: str, key_bundle: str,
-                 by: str) -> bool:
+async def reseal(redis: aioredis.Redis, links: Links, cid: str, dev: str, sealed_ck: str,
+                 key_bundle: str, by: str) -> bool:
     """A team member's browser sealed CK to the device: store it for the device to fetch
     and tell everyone in the conversation (the youth's devices see that a device was added)."""
     raw = await redis.hget(keys.devices(cid), dev)
@@ -392,6 +388,6 @@ async def reseal(redis: aioredis.Redis, cid: str, dev: str, sealed_ck: str, key_
     record = json.loads(raw)
     record.update(st="ready", sealed_ck=sealed_ck, key_bundle=key_bundle, by=by)
     await redis.hset(keys.devices(cid), dev, json.dumps(record))
-    await redis.publish(chat_keys.conversation_channel(cid), "0 " + device_ready_frame(cid, record))
+    await links.notify(cid, device_ready(cid, record))
     log.info("youth device re-sealed")
     return True

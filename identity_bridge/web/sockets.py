@@ -8,7 +8,8 @@ from chat.domain.conversation import Conversation
 from chat.domain.staff import Nurse
 from chat.errors import BadToken, NotAuthorized
 from chat.protocol import commands as c
-from chat.protocol import frames
+from chat.protocol import events
+from chat.protocol.events import encode
 from chat.web.runtime import Runtime
 
 from .service import SESSION_COOKIE, IdentityWeb, pending_device_frames, reseal
@@ -36,7 +37,7 @@ async def device_frames(rt: Runtime, cid: str) -> list[str]:
 async def handle_reseal(rt: Runtime, nurse: Nurse, cmd: c.Reseal) -> str:
     """A team member's browser sealed CK to a logged-in youth's device."""
     await rt.actions.conversation_for(nurse, cmd.conversation)
-    if not await reseal(rt.redis, cmd.conversation, cmd.device, cmd.sealed_ck, cmd.key_bundle,
-                        nurse.display_name):
+    if not await reseal(rt.redis, rt.actions.links, cmd.conversation, cmd.device, cmd.sealed_ck,
+                        cmd.key_bundle, nurse.display_name):
         raise NotAuthorized("No such device is waiting for this conversation.")
-    return frames.frame("resealed", conversation=cmd.conversation, device=cmd.device)
+    return encode(events.Resealed(conversation=cmd.conversation, device=cmd.device))
