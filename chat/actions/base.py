@@ -19,7 +19,8 @@ from chat.errors import (
     StaleKeyBundle,
     UnknownService,
 )
-from chat.protocol import frames
+from chat.protocol import events
+from chat.protocol.events import encode
 from chat.store.conversations import Store
 from chat.store.limits import LimitStore
 from chat.store.teamkeys import TeamKeys
@@ -29,8 +30,12 @@ log = logging.getLogger("helseprat.actions")
 _MOVERS = {Move.END_BY_YOUTH: Actor.YOUTH, Move.AUTO_CLOSE: Actor.SYSTEM}
 
 
-def state_frame(cid: str, state: State, **extra: object) -> str:
-    return frames.frame("state", conversation=cid, state=state.value, **extra)
+def state_frame(cid: str, state: State, *, service: str | None = None,
+                transferred: bool | None = None, nurse: str | None = None,
+                outcome: str | None = None) -> str:
+    """The ``state`` event a move publishes (encoded once; fan-out forwards the text)."""
+    return encode(events.State(conversation=cid, state=state.value, service=service,
+                               transferred=transferred, nurse=nurse, outcome=outcome))
 
 
 class ActionsBase:

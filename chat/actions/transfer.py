@@ -52,11 +52,12 @@ class TransferActions(ActionsBase):
         elif target.id != conv.service and await self.teamkeys.current_epoch(target.id) is not None:
             # The receiving team cannot open the old bundle: the sender must re-seal it.
             raise KeyBundleRequired("Re-seal the conversation key to the receiving team.")
-        extra: dict[str, object] = {"service": target.id, "transferred": True}
+        shown = None
         if to_nurse:
             names = await self.dashboard.display_names({to_nurse})
-            extra["nurse"] = names.get(to_nurse, to_nurse)
-        frame = state_frame(cid, TRANSITIONS[move].target, **extra)
+            shown = names.get(to_nurse, to_nurse)
+        frame = state_frame(cid, TRANSITIONS[move].target, service=target.id, transferred=True,
+                            nurse=shown)
         hist = f"{conv.service}:{conv.epoch}" if (resealed or target.id != conv.service) else ""
         reply = await self.store.transfer(
             conv, move, nurse.username, to_nurse, target.id, key_bundle,

@@ -22,9 +22,9 @@ from chat.errors import (
     ServiceClosed,
     TooManyAttempts,
 )
-from chat.protocol import frames
+from chat.protocol import events
 from chat.protocol.commands import ResumeSetup
-from chat.store import names as keys
+from chat.protocol.events import encode
 from chat.store.conversations import AppendResult
 
 
@@ -122,7 +122,7 @@ class YouthActions(ActionsBase):
         atomically by the append script); empty for the youth's own connection."""
         service = self.service(conv.service)
         ts = int(self.clock.now())
-        prefix, suffix = frames.deliver_template(conv.id, role, sender, cmid, body, ts)
+        prefix, suffix = events.deliver_template(conv.id, role, sender, cmid, body, ts)
         result = await self.store.append(conv.id, cmid, role, sender, body, ts,
                                          service.retention_seconds, prefix, suffix, writer)
         if result == -1:
@@ -135,8 +135,7 @@ class YouthActions(ActionsBase):
         return dataclasses.replace(result, ts=ts) if result.status == 1 else result
 
     async def typing(self, cid: str, role: str) -> None:
-        await self.store.publish(keys.conversation_channel(cid),
-                                 "0 " + frames.frame("typing", conversation=cid, **{"from": role}))
+        await self.store.notify(cid, encode(events.Typing(conversation=cid, from_=role)))
 
     async def end_by_youth(self, conv: Conversation) -> None:
         await self.close_as(conv, Move.END_BY_YOUTH, "youth_ended")

@@ -18,7 +18,8 @@ from chat import i18n
 from chat.actions.conversations import Actions
 from chat.domain import stats
 from chat.domain.conversation import AUTO_CLOSE_OUTCOME, State
-from chat.protocol import frames
+from chat.protocol import events
+from chat.protocol.events import encode
 
 OUTCOME = AUTO_CLOSE_OUTCOME
 
@@ -39,13 +40,13 @@ def _texts(message: str, **values: object) -> dict[str, str]:
 
 
 def warning_frame(cid: str, minutes: int) -> str:
-    return frames.frame("system", conversation=cid, code="inactivity_warning", minutes=minutes,
-                        text=_texts(_WARNING, minutes=minutes))
+    return encode(events.System(conversation=cid, code="inactivity_warning", minutes=minutes,
+                                text=_texts(_WARNING, minutes=minutes)))
 
 
 def closed_frame(cid: str) -> str:
-    return frames.frame("system", conversation=cid, code="inactivity_closed",
-                        text=_texts(_CLOSED))
+    return encode(events.System(conversation=cid, code="inactivity_closed",
+                                text=_texts(_CLOSED)))
 
 
 @dataclass(frozen=True)

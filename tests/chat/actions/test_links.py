@@ -8,9 +8,9 @@ import redis.asyncio as aioredis
 from chat.actions.conversations import Actions
 from chat.domain.conversation import State
 from chat.errors import BadToken, ConversationClosed
-from chat.protocol import frames
 from chat.store import names as keys
 from tests.chat.conftest import NURSE_A
+from tests.chat.protocol import reference_frames as frames
 
 
 async def test_link_then_the_token_stops_working(actions: Actions, r: aioredis.Redis) -> None:

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from chat.errors import ClientError, NotAuthorized
 from chat.protocol import events as ev
-from chat.protocol import frames
+from tests.chat.protocol import reference_frames as frames
 
 CID = "c" * 22
 CID2 = "d" * 22
