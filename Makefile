@@ -92,7 +92,7 @@ layers: setup
 	$(VENV)/bin/lint-imports
 
 unit: setup
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/anon tests/chat/domain tests/chat/protocol tests/chat/crypto tests/chat/fanout tests/chat/test_config.py
 
 bench: setup
 	$(PY) -m bench.run --quick

@@ -60,10 +60,11 @@ class YouthActions(ActionsBase):
                 raise ResumeHandleTaken()
             resume_hash = await asyncio.to_thread(resume_codes.hash_auth, resume.auth)
             resume_backup = resume.backup
+        now = self.clock.now()
         fields = model.new_hash(
-            service.id, self.clock.now(), tokens.token_hash(self.config.secrets.token_key, token),
+            service.id, now, tokens.token_hash(self.config.secrets.token_key, token),
             key_bundle, epoch, resume_hash, resume_backup)
-        await self.store.create(cid, fields, ttl)
+        await self.store.create(cid, fields, ttl, now)
         await self.dashboard.on_started(service.id)
         return Started(cid, token, service.id)
 

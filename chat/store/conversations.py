@@ -77,12 +77,14 @@ class Store(QueueStore):
         # server makes one socket write for many (chat/store/coalesce.py).
         self.appends = Coalescer(redis, depth=_APPEND_DEPTH, spacing=_APPEND_SPACING)
 
-    async def create(self, cid: str, fields: dict[str, str | int], ttl: int) -> None:
-        """Store a new conversation (``model.new_hash``) and queue it, in one step."""
-        service, created = str(fields[model.SVC]), fields[model.CREATED]
-        pairs: list[str | int] = [x for kv in fields.items() for x in kv]
+    async def create(self, cid: str, fields: dict[str, str | int], ttl: int, now: float) -> None:
+        """Store a new conversation (``model.new_hash``) and queue it, in one step. The queue
+        is ordered by ``now`` to the fraction of a second: two starts in one second keep their
+        order."""
+        service = str(fields[model.SVC])
+        pairs: list[str | int | float] = [x for kv in fields.items() for x in kv]
         await self.scripts.start([keys.meta(cid), keys.queue(service)],
-                                 [ttl, created, keys.service_channel(service), *pairs])
+                                 [ttl, now, keys.service_channel(service), *pairs])
 
     async def meta(self, cid: str) -> dict[str, str]:
         """The raw hash (empty when there is no such conversation)."""

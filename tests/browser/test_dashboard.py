@@ -22,8 +22,8 @@ from chat.client.protocol import ProtocolClient, YouthSession, youth_start
 from devservices.redis_proc import RedisProcess
 from devservices.webproc import WebProcess
 from tests.browser.conftest import DESKTOP, Factory, axe_violations, describe
+from tests.chat.web.dashboard_fixtures import ESCALATION, nurse_ws, write_dash_config
 from tests.conftest import DEMO_PASSWORD, start_clean_web
-from tests.integration.test_dashboard_fixtures import ESCALATION, nurse_ws, write_dash_config
 
 pytestmark = pytest.mark.browser
 

@@ -226,3 +226,13 @@ async def test_events_are_published_after_the_change_is_stored(
     await pubsub.aclose()
     await listener.aclose()
     await reader.aclose()
+
+
+async def test_starts_within_one_second_keep_their_order_in_the_queue(
+    actions: Actions, r: aioredis.Redis, clock: FakeClock,
+) -> None:
+    started = []
+    for _ in range(12):  # all within the same whole second of the clock
+        started.append(await start(actions))
+        clock.advance(0.05)
+    assert await r.zrange(keys.queue("core-a"), 0, -1) == started

@@ -19,8 +19,8 @@ from chat.errors import (
     UnknownService,
 )
 from devservices.webproc import WebProcess
+from tests.chat.web.dashboard_fixtures import csrf_of
 from tests.conftest import DEMO_PASSWORD
-from tests.integration.test_dashboard_fixtures import csrf_of
 
 
 def assert_error(response: httpx.Response, err: ClientError) -> None:
