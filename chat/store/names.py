@@ -72,7 +72,7 @@ def rate(kind: str, client_key: str, window: int) -> str:
     return f"rl:{kind}:{client_key}:{window}"
 
 
-# -- the nurse dashboard (issue 5) ---------------------------------------------------------------
+# -- the nurse dashboard ---------------------------------------------------------------------------
 def notes(cid: str) -> str:
     """Nurse-only internal notes of a conversation (sealed envelopes); never read by a feed."""
     return f"c:{{{cid}}}:n"
