@@ -45,7 +45,7 @@ EXTENSIONS: tuple[ExtensionFactory[Runtime], ...] = (identity_bridge.plugin.crea
 
 def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     if config.redis_url is None:
-        raise RuntimeError("create_app needs config.redis_url; `helseprat serve` starts Redis")
+        raise RuntimeError("create_app needs config.redis_url (REDIS_URL; make run starts a Redis)")
     if clock is None and config.test_clock_file is not None:
         clock = FileClock(config.test_clock_file)  # HELSEPRAT_ENV=test only
     clock = clock or SystemClock()

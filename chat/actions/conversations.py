@@ -7,16 +7,12 @@ write to Redis themselves. ``Actions`` gathers the parts: youth.py, nurse.py, tr
 
 from __future__ import annotations
 
-from chat.actions.base import state_frame as state_frame
 from chat.actions.links import Links
 from chat.actions.nurse import NurseActions
 from chat.actions.transfer import TransferActions
-from chat.actions.youth import Started as Started
 from chat.actions.youth import YouthActions
 from chat.clock import Clock
 from chat.config import Config
-from chat.domain.conversation import Conversation as Conversation
-from chat.domain.staff import Nurse as Nurse
 from chat.store.conversations import Store
 
 

@@ -15,11 +15,7 @@ from chat.clock import Clock
 from chat.config import Config
 from chat.domain import stats
 from chat.domain.conversation import Conversation, State
-from chat.domain.staff import LEAD_ROLES as LEAD_ROLES
 from chat.domain.staff import Nurse
-from chat.domain.staff import is_lead as is_lead
-from chat.domain.staff import lead_services as lead_services
-from chat.domain.staff import require_lead as require_lead
 from chat.errors import BadFlag, ConversationClosed, UnknownService
 from chat.store.audit import Audit
 from chat.store.canned import Canned

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from redis.exceptions import RedisError
 
-from chat.actions.dashboard import require_lead
 from chat.actions.transfer import parse_history
 from chat.domain.conversation import State
-from chat.domain.staff import Nurse
+from chat.domain.staff import Nurse, lead_services, require_lead
 from chat.domain.stats import valid_day
 from chat.errors import ClientError, NotAuthorized
 from chat.fanout.feed import Feed
@@ -80,8 +79,6 @@ class NurseDashboard:
                 await rt.store.publish_queue_changed(s)
 
     def _lead_services(self) -> list[str]:
-        from chat.actions.dashboard import lead_services
-
         return [s.id for s in lead_services(self.ep.rt.config, self.ep.nurse)]
 
     async def ping(self) -> None:

@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from chat.actions.accounts import Session, csrf_ok
-from chat.actions.dashboard import Dashboard, lead_services
+from chat.actions.dashboard import Dashboard
 from chat.config import Service
 from chat.domain import stats
-from chat.domain.staff import Nurse
+from chat.domain.staff import Nurse, lead_services
 from chat.errors import CsrfFailed, NotAuthenticated, NotAuthorized
 from chat.web.http import error_response
 from chat.web.pages import SESSION_COOKIE, render, request_runtime

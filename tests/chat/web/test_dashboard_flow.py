@@ -13,11 +13,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from chat import crypto
-from chat.actions.conversations import Actions, Nurse
+from chat.actions.conversations import Actions
 from chat.client.e2e import NurseCrypto, TeamView, fetch_nurse_keys, fetch_team
 from chat.client.protocol import ProtocolClient, youth_start
 from chat.clock import FakeClock
 from chat.config import load_config
+from chat.domain.staff import Nurse
 from chat.jobs.autoclose import sweep
 from chat.store import names as keys
 from chat.store.conversations import Store

@@ -13,9 +13,10 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
-from chat.actions.conversations import Actions, Nurse
+from chat.actions.conversations import Actions
 from chat.clock import FakeClock
 from chat.config import load_config
+from chat.domain.staff import Nurse
 from chat.fanout.hub import Hub
 from chat.store import names as keys
 from chat.store.coalesce import Coalescer
