@@ -100,9 +100,6 @@ class QueueStore:
     async def publish_queue_changed(self, service: str) -> None:
         await self.redis.publish(keys.service_channel(service), "q")
 
-    async def publish(self, channel: str, payload: str) -> None:
-        await self.redis.publish(channel, payload)
-
     async def set_presence(self, cid: str, service: str, ttl: int = 45) -> None:
         """The youth of ``cid`` is connected (for ``ttl`` seconds, renewed by its pings)."""
         now = self.clock.now()

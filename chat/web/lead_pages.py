@@ -64,6 +64,19 @@ def _lead_service(rt: Runtime, nurse: Nurse, service_id: str) -> Service | None:
     return None
 
 
+async def _lead_api(request: Request) -> tuple[Runtime, Session, Service]:
+    """The signed-in lead and the service the query names; raises the client error otherwise
+    (answered by the app's one error response)."""
+    rt = request_runtime(request)
+    session = await _session(request)
+    if session is None:
+        raise NotAuthenticated()
+    service = _lead_service(rt, session.nurse, request.query_params.get("service", ""))
+    if service is None:
+        raise NotAuthorized("Only the service's leads can see this.")
+    return rt, session, service
+
+
 # -- lead overview ---------------------------------------------------------------------------------
 async def overview_page(request: Request) -> Response:
     lead = await _lead_page(request)
@@ -96,13 +109,7 @@ async def overview_csv(request: Request) -> Response:
 
 
 async def overview_api(request: Request) -> Response:
-    rt = request_runtime(request)
-    session = await _session(request)
-    if session is None:
-        return error_response(NotAuthenticated())
-    service = _lead_service(rt, session.nurse, request.query_params.get("service", ""))
-    if service is None:
-        return error_response(NotAuthorized("Only the service's leads can see this."))
+    rt, _, service = await _lead_api(request)
     day = _day(request, rt, [service])
     figures = await _dash(rt).overview(service.id, day)
     return JSONResponse({**figures.as_json(), "on_duty_names": await _dash(rt).on_duty(service.id)})
@@ -127,13 +134,7 @@ async def audit_page(request: Request) -> Response:
 
 
 async def audit_api(request: Request) -> Response:
-    rt = request_runtime(request)
-    session = await _session(request)
-    if session is None:
-        return error_response(NotAuthenticated())
-    service = _lead_service(rt, session.nurse, request.query_params.get("service", ""))
-    if service is None:
-        return error_response(NotAuthorized("Only the service's leads can see this."))
+    rt, session, service = await _lead_api(request)
     entries = await _dash(rt).audit.read(service.id)
     await _dash(rt).audit.record(service.id, session.nurse.username, "view_audit")
     return JSONResponse({"service": service.id, "entries": [e.as_json() for e in entries]})
