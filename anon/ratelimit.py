@@ -34,14 +34,11 @@ class TokenBucket:
 async def hit_window(
     redis: aioredis.Redis, key: str, limit: int, window_seconds: int
 ) -> bool:
-    """Count one hit in a fixed window; False once the window holds more than ``limit``."""
-    pipe = redis.pipeline(transaction=False)
+    """Count one hit in a fixed window and decide on the count INCR answers: one atomic step,
+    so concurrent hits each see their own count and no more than ``limit`` get True. The
+    EXPIRE goes in the same MULTI, so a counter never outlives its window."""
+    pipe = redis.pipeline(transaction=True)
     pipe.incr(key)
     pipe.expire(key, window_seconds, nx=True)
     count, _ = await pipe.execute()
     return int(count) <= limit
-
-
-async def window_count(redis: aioredis.Redis, key: str) -> int:
-    raw = await redis.get(key)
-    return int(raw) if raw else 0

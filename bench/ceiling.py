@@ -3,7 +3,8 @@
 In-memory routing, no Redis, no durability, no schema validation, no auth: it speaks just
 enough of the helseprat frames (start/resume → started/state, claim/open → claimed/state/
 history_end, send → ack to the sender, deliver to the other side) for bench.loadgen to drive
-it unchanged.
+it unchanged. It declines permessage-deflate, as the server does: same terms, same frames.
+bench/floor.py is the same relay on the server's own stack (Starlette on Hypercorn).
 Every throughput figure of the real server is reported as a ratio to this one, measured in the
 same run on the same machine.
 
@@ -40,6 +41,14 @@ class Conv:
     subs: set[ServerConnection] = field(default_factory=set)
 
 
+def post(ws: ServerConnection, frame: str) -> None:
+    """Write ``frame`` from a task of its own: tasks start in creation order, so frames posted to
+    one socket leave in the order posted (a deliver before a later message's ack)."""
+    t = asyncio.ensure_future(ws.send(frame))
+    _pending.add(t)
+    t.add_done_callback(_pending.discard)
+
+
 class Relay:
     def __init__(self) -> None:
         self.convs: dict[str, Conv] = {}
@@ -51,11 +60,8 @@ class Relay:
                         "ts": int(time.time())})
         conv.log.append(frame)
         for ws in conv.subs:
-            if ws is sender:  # the sender gets the ack instead, as from the real server
-                continue
-            t = asyncio.ensure_future(ws.send(frame))  # ordered: tasks start in creation order
-            _pending.add(t)
-            t.add_done_callback(_pending.discard)
+            if ws is not sender:  # the sender gets the ack instead, as from the real server
+                post(ws, frame)
         return conv.seq
 
     async def youth(self, ws: ServerConnection) -> None:
@@ -84,8 +90,10 @@ class Relay:
                         await ws.send(frame)
                 elif kind == "send" and conv is not None:
                     seq = self.deliver(conv, "youth", f["cmid"], f["body"], ws)
-                    await ws.send(_dumps({"v": 1, "type": "ack", "cmid": f["cmid"], "seq": seq,
-                                          "duplicate": False}))
+                    # Posted, not awaited: an ack written ahead of an earlier message's deliver
+                    # still waiting in its task made the client drop that deliver as old.
+                    post(ws, _dumps({"v": 1, "type": "ack", "cmid": f["cmid"], "seq": seq,
+                                     "conversation": conv.cid, "duplicate": False, "ts": int(time.time())}))
                 elif kind == "ping":
                     await ws.send('{"v":1,"type":"pong"}')
         except ConnectionClosed:
@@ -118,8 +126,8 @@ class Relay:
                 elif kind == "send":
                     conv = self.convs[f["conversation"]]
                     seq = self.deliver(conv, "nurse", f["cmid"], f["body"], ws)
-                    await ws.send(_dumps({"v": 1, "type": "ack", "cmid": f["cmid"], "seq": seq,
-                                          "conversation": conv.cid, "duplicate": False}))
+                    post(ws, _dumps({"v": 1, "type": "ack", "cmid": f["cmid"], "seq": seq,
+                                     "conversation": conv.cid, "duplicate": False, "ts": int(time.time())}))
                 elif kind == "ping":
                     await ws.send('{"v":1,"type":"pong"}')
         except ConnectionClosed:
@@ -147,8 +155,10 @@ async def main(port: int) -> None:
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+    # compression=None: permessage-deflate declined, as the server does (chat/server/compression.py);
+    # the generator offers it, as browsers do, and inflating it would flatter every ratio to this.
     async with serve(relay.handler, "127.0.0.1", port, process_request=_http, ping_interval=None,
-                     max_size=2**20):
+                     max_size=2**20, compression=None):
         await stop
 
 

@@ -1,4 +1,5 @@
-"""The bench environment: a private redis-server, web processes, accounts, resource sampling.
+"""The bench environment: a private redis-server (or a private Redis Cluster of six), web
+processes, accounts, resource sampling.
 
 Everything listens on 127.0.0.1 only. Processes started here are stopped here, by their pid.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 import psutil
 
 from devservices.demo import write_secret
+from devservices.redis_cluster import RedisCluster
 from devservices.redis_proc import RedisProcess, free_port
 from devservices.webproc import WebProcess, wait_http
 
@@ -39,6 +41,9 @@ send_burst = 100000
 frames_per_second = 100000
 frame_burst = 100000
 starts_per_client_per_hour = 10000000
+waiting_starts_per_client = 10000000
+max_messages_per_conversation = 10000000
+max_bytes_per_conversation = 100000000000
 
 [[municipality]]
 id = "bench"
@@ -80,9 +85,11 @@ class Web(WebProcess):
 
 
 @dataclass
-class Ceiling:
-    """The in-memory reference relay (bench/ceiling.py) as a child process."""
+class Yardstick:
+    """An in-memory reference relay as a child process on 127.0.0.1 (``module --port N``)."""
 
+    module: str
+    args: tuple[str, ...] = ()
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
@@ -97,7 +104,7 @@ class Ceiling:
 
     def start(self) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.ceiling", "--port", str(self.port), "--uvloop"],
+        self.proc = subprocess.Popen([sys.executable, "-m", self.module, "--port", str(self.port), *self.args],
                                      cwd=ROOT)
         wait_http(self.base + "/readyz", proc=self.proc)
 
@@ -111,10 +118,34 @@ class Ceiling:
                 self.proc.wait()
 
 
-class BenchEnv:
-    """A temporary data dir with the bench config, a private Redis and a nurse account."""
+@dataclass
+class Ceiling(Yardstick):
+    """The raw-``websockets`` relay (bench/ceiling.py) on uvloop."""
 
-    def __init__(self) -> None:
+    module: str = "bench.ceiling"
+    args: tuple[str, ...] = ("--uvloop",)
+
+
+@dataclass
+class Floor(Yardstick):
+    """The same relay as a Starlette app on Hypercorn, set up as the server (bench/floor.py)."""
+
+    module: str = "bench.floor"
+
+
+REDIS_KINDS = ("single", "cluster")
+
+
+class BenchEnv:
+    """A temporary data dir with the bench config, a private Redis and a nurse account.
+
+    ``redis``: "single", one redis-server; "cluster", a loopback Redis Cluster of three
+    primaries and three replicas (devservices/redis_cluster.py), as chat/store/client.py
+    connects to with a ``redis+cluster://`` URL. Its nodes' CPU is summed as "redis"."""
+
+    def __init__(self, redis: str = "single") -> None:
+        if redis not in REDIS_KINDS:
+            raise ValueError(f"redis is one of {', '.join(REDIS_KINDS)}")
         self._tmp = tempfile.TemporaryDirectory(prefix="helseprat-bench-")
         self.dir = Path(self._tmp.name)
         self.data_dir = self.dir / "data"
@@ -122,7 +153,9 @@ class BenchEnv:
         (self.data_dir / "services.toml").write_text(BENCH_SERVICES, encoding="utf-8")
         for name in ("token_key", "session_key"):
             write_secret(self.data_dir / "secrets" / name)
-        self.redis = RedisProcess(data_dir=self.dir / "redis")
+        self.redis: RedisProcess | RedisCluster = (
+            RedisCluster(self.dir / "cluster", maxmemory="1gb") if redis == "cluster"
+            else RedisProcess(data_dir=self.dir / "redis"))
         self.webs: list[Web] = []
 
     def __enter__(self) -> BenchEnv:
@@ -138,14 +171,14 @@ class BenchEnv:
         self._tmp.cleanup()
 
     async def _add_nurse(self) -> None:
-        import redis.asyncio as aioredis
-
         from chat.actions.accounts import Accounts, hash_password
         from chat.clock import SystemClock
         from chat.config import load_config
+        from chat.store.client import connect, ready
 
         config = load_config({"HELSEPRAT_DATA_DIR": str(self.data_dir), "REDIS_URL": self.redis.url})
-        client = aioredis.from_url(self.redis.url, decode_responses=True)
+        client = connect(self.redis.url)
+        await ready(client)
         await Accounts(config, client, SystemClock()).add(
             NURSE, "", "nurse", "Bench Nurse", password_hash=hash_password(PASSWORD))
         await client.aclose()
@@ -159,16 +192,30 @@ class BenchEnv:
     def flush(self) -> None:
         """Empty Redis between scenarios, keeping the nurse account."""
         import redis
+        from redis.cluster import RedisCluster as SyncCluster
 
-        r = redis.Redis.from_url(self.redis.url)
-        r.flushall()
-        r.close()
+        if isinstance(self.redis, RedisCluster):
+            c = SyncCluster(host="127.0.0.1", port=self.redis.ports[0])
+            c.flushall(target_nodes=SyncCluster.PRIMARIES)
+            c.close()
+        else:
+            r = redis.Redis.from_url(self.redis.url)
+            r.flushall()
+            r.close()
         asyncio.run(self._add_nurse())
 
     @property
-    def redis_pid(self) -> int:
-        assert self.redis.proc is not None
-        return self.redis.proc.pid
+    def redis_pids(self) -> list[int]:
+        """The redis-server process, or every node of the cluster (primaries and replicas)."""
+        if isinstance(self.redis, RedisCluster):
+            pids = [n.proc.pid for n in self.redis.nodes if n.proc is not None]
+        else:
+            pids = [self.redis.proc.pid] if self.redis.proc is not None else []
+        assert pids, "Redis is not running"
+        return pids
+
+    def redis_rss(self) -> int:
+        return sum(rss(p) for p in self.redis_pids)
 
 
 def login(base: str) -> str:

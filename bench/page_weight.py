@@ -1,7 +1,9 @@
 """Page weight of the youth chat page: HTML + CSS + JS, raw and compressed (gzip -9).
 
 Starts its own Redis and web process (like `make run`), fetches /s/<service> and every
-same-origin script, module chunk and stylesheet it pulls in, and prints a table.
+same-origin script, module chunk, stylesheet and preload (the lazily loaded crypto chunk and
+libsodium's wasm) it names, and prints a table. bench/lighthouse.py measures the same page
+in a throttled browser.
 
     .venv/bin/python -m bench.page_weight
 """
@@ -35,7 +37,7 @@ def collect(base: str, path: str) -> list[tuple[str, bytes]]:
         out.append((path, html))
         text = html.decode()
         queue = re.findall(r'<script[^>]+src="([^"]+)"', text)
-        queue += re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', text)
+        queue += re.findall(r'<link[^>]+rel="(?:stylesheet|modulepreload|preload)"[^>]+href="([^"]+)"', text)
         seen: set[str] = set()
         while queue:
             url = queue.pop()

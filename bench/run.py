@@ -4,9 +4,13 @@
     python -m bench.run relay-ramp              # full versions by name
     python -m bench.run steady idle burst storm
     python -m bench.run relay-ramp --json out.json --workers 2 --no-deflate
+    python -m bench.run relay-ramp --quick --targets floor,1,cluster
+    python -m bench.run idle storm --redis cluster
 
-Scenarios: relay-ramp (one web process, two web processes on one Redis, and the in-memory
-ceiling relay), steady, idle, burst, storm. Only 127.0.0.1 is contacted.
+Scenarios: relay-ramp (the in-memory ceiling relay on raw websockets, the in-memory floor relay
+on Starlette/Hypercorn, one web process, two web processes on one Redis, one web process on a
+loopback Redis Cluster), steady, idle, burst, storm (on one Redis, or with --redis cluster on
+the loopback cluster). Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.env import BenchEnv, Ceiling, Sampler, login, raise_nofile, rss
+from bench.env import REDIS_KINDS, BenchEnv, Ceiling, Floor, Sampler, Yardstick, login, raise_nofile, rss
 from bench.loadgen import Workers, now, percentile
 
 MB = 1024 * 1024
@@ -41,10 +45,19 @@ class Opts:
     step_seconds: float
     rows: list[Row] = field(default_factory=list)
     ceiling_rate: float | None = None
+    floor_rate: float | None = None
+    # server CPU µs per delivered message, by target and offered rate (relay-ramp)
+    server_us: dict[str, dict[int, float]] = field(default_factory=dict)
     profile: str | None = None  # py-spy output path for the server under the relay ramp
     rates: list[int] | None = None
-    targets: tuple[str, ...] = ("ceiling", "1", "2")
+    targets: tuple[str, ...] = ("ceiling", "floor", "1", "2")
     pairs: int | None = None  # storm: youth/nurse pairs instead of the scenario's size
+    redis: str = "single"  # steady, idle, burst, storm: one Redis or the loopback cluster
+
+
+def on_cluster(o: Opts) -> str:
+    """What a scenario's row name adds when it ran on the loopback cluster (--redis cluster)."""
+    return " on a Redis Cluster" if o.redis == "cluster" else ""
 
 
 def fmt_ms(v: float | None) -> str:
@@ -82,10 +95,13 @@ def ramp(o: Opts, label: str, youth_base: str, nurse_base: str, cookie: str, pid
                 if "server" in usage and delivered:
                     # CPU time per relayed message: robust to other load on a shared machine.
                     s["server_us"] = usage["server"][0] / 100 / delivered * 1e6
+                if "redis" in usage and delivered:  # every node's, on a cluster
+                    s["redis_us"] = usage["redis"][0] / 100 / delivered * 1e6
                 steps.append(s)
                 ok = (s["p99"] is not None and s["p99"] < 0.1 and delivered >= 0.95 * rate)
                 log(f"{label}: offered {rate}/s delivered {delivered:.0f}/s p50 {fmt_ms(s['p50'])} "
-                    f"p99 {fmt_ms(s['p99'])} ms, lost {s['lost']}, server {s.get('server_us', 0):.0f} µs/msg, cpu " +
+                    f"p99 {fmt_ms(s['p99'])} ms, lost {s['lost']}, server {s.get('server_us', 0):.0f} µs/msg"
+                    + (f" (redis {s['redis_us']:.0f})" if "redis_us" in s else "") + ", cpu " +
                     ", ".join(f"{k} {v[0]:.0f}%" for k, v in usage.items()) +
                     f"; opened {s['opened']}, errors {s['crypto_errors']}")
                 if ok:
@@ -118,30 +134,46 @@ def relay_ramp(o: Opts) -> None:
     rates = [500, 1000, 2000, 3000, 4000, 5000, 6000] if o.quick else \
         [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 7000, 8000]
     rates = o.rates or rates
-    if "ceiling" in o.targets:
-        ceiling = Ceiling()
-        ceiling.start()
+    yardsticks: list[tuple[str, Yardstick, list[int], str]] = [
+        ("ceiling", Ceiling(), rates + ([] if o.rates else [10000, 12000] if not o.quick else [8000]),
+         "relay-ramp: ceiling (in-memory websockets relay)"),
+        ("floor", Floor(), rates, "relay-ramp: floor (in-memory Starlette relay on Hypercorn)")]
+    for key, stick, its_rates, name in yardsticks:
+        if key not in o.targets:
+            continue
+        stick.start()
         try:
-            r = ramp(o, "ceiling", ceiling.base, ceiling.base, "", {"server": [ceiling.pid]}, pairs,
-                     rates + ([10000, 12000] if not o.quick else [8000]))
+            r = ramp(o, key, stick.base, stick.base, "", {"server": [stick.pid]}, pairs, its_rates)
         finally:
-            ceiling.stop()
+            stick.stop()
         if r["best"]:
-            o.ceiling_rate = r["best"]["delivered"]
-        add_ramp_row(o, "relay-ramp: ceiling (in-memory websockets relay)", r)
-    if "1" not in o.targets and "2" not in o.targets:
-        return
+            setattr(o, f"{key}_rate", r["best"]["delivered"])
+        add_ramp_row(o, key, name, r)
+    if "1" in o.targets or "2" in o.targets:
+        relay_ramp_web(o, pairs, rates)
+    if "cluster" in o.targets:
+        # One web process against the loopback cluster (three primaries, three replicas): the
+        # same generator and steps; "redis" is all six nodes' CPU.
+        with BenchEnv("cluster") as env:
+            web = env.web()
+            cookie = login(web.base)
+            pids = {"server": [web.pid], "redis": env.redis_pids}
+            r = ramp(o, "cluster", web.base, web.base, cookie, pids, pairs, rates)
+            add_ramp_row(o, "cluster", "relay-ramp: 1 web process on a Redis Cluster (3+3 nodes)", r)
+
+
+def relay_ramp_web(o: Opts, pairs: int, rates: list[int]) -> None:
     with BenchEnv() as env:
         # An SVG flame graph, or collapsed stacks (one line per stack) for a path ending in .txt.
         fmt = ["--format", "raw"] if o.profile and o.profile.endswith(".txt") else []
-        wrapper = ["py-spy", "record", "-o", o.profile, "-r", "200", "--nonblocking", *fmt, "--"] \
+        wrapper = [_py_spy(), "record", "-o", o.profile, "-r", "200", "--nonblocking", *fmt, "--"] \
             if o.profile else None
         if "1" in o.targets:
             web = env.web(wrapper)
             cookie = login(web.base)
-            pids = {"server": [web.pid], "redis": [env.redis_pid]}
+            pids = {"server": [web.pid], "redis": env.redis_pids}
             r = ramp(o, "1 web", web.base, web.base, cookie, pids, pairs, rates)
-            add_ramp_row(o, "relay-ramp: 1 web process", r)
+            add_ramp_row(o, "1", "relay-ramp: 1 web process", r)
             web.stop()
             env.webs.remove(web)
             env.flush()
@@ -149,37 +181,54 @@ def relay_ramp(o: Opts) -> None:
             return
         a, b = env.web(), env.web()
         cookie = login(b.base)
-        pids = {"server": [a.pid, b.pid], "redis": [env.redis_pid]}
+        pids = {"server": [a.pid, b.pid], "redis": env.redis_pids}
         r = ramp(o, "2 web", a.base, b.base, cookie, pids, pairs, rates)
-        add_ramp_row(o, "relay-ramp: 2 web processes (youth on A, nurse on B)", r)
+        add_ramp_row(o, "2", "relay-ramp: 2 web processes (youth on A, nurse on B)", r)
 
 
-def add_ramp_row(o: Opts, name: str, r: dict[str, Any]) -> None:
+def add_ramp_row(o: Opts, key: str, name: str, r: dict[str, Any]) -> None:
     b = r["best"]
+    yardstick = key in ("ceiling", "floor")
     f: dict[str, Any] = {}
     if b is None:
         f["max rate p99<100ms"] = "none"
     else:
         f["max rate p99<100ms"] = f"{b['delivered']:.0f} msg/s"
         f["p50/p95/p99 ms"] = f"{fmt_ms(b['p50'])}/{fmt_ms(b['p95'])}/{fmt_ms(b['p99'])}"
-        if o.ceiling_rate and "ceiling" not in name:
-            f["vs ceiling"] = f"{b['delivered'] / o.ceiling_rate:.2f}"
+        for ref in ("floor", "ceiling"):
+            ref_rate = getattr(o, f"{ref}_rate")
+            if ref_rate and not yardstick:
+                f[f"vs {ref}"] = f"{b['delivered'] / ref_rate:.2f}"
         f["usage"] = usage_str(b["usage"])
         if "server_us" in b:
             f["server CPU/msg"] = f"{b['server_us']:.0f} µs"
     us = [s["server_us"] for s in r["steps"] if "server_us" in s]
     if us:
         f["server CPU/msg (min over steps)"] = f"{min(us):.0f} µs ≈ {1e6 / min(us):.0f} msg/s per core"
+    by_rate = {s["rate"]: s["server_us"] for s in r["steps"] if "server_us" in s}
+    o.server_us[key] = by_rate
+    f["server µs/msg by offered rate"] = " ".join(f"{k}:{v:.0f}" for k, v in by_rate.items())
+    refs = ("floor", "ceiling", "1") if key == "cluster" else ("floor", "ceiling")
+    for ref in refs:
+        ref_us = o.server_us.get(ref, {})
+        same = [k for k in by_rate if k in ref_us]
+        if same and not yardstick:
+            # CPU per message against the yardstick's at the same offered rate, in the same run.
+            ref_name = "1 web (one Redis)" if ref == "1" else ref
+            f[f"server CPU/msg ÷ {ref_name}"] = " ".join(f"{k}:{by_rate[k] / ref_us[k]:.2f}" for k in same)
+    redis_us = {s["rate"]: s["redis_us"] for s in r["steps"] if "redis_us" in s}
+    if redis_us:
+        f["redis µs/msg by offered rate"] = " ".join(f"{k}:{v:.0f}" for k, v in redis_us.items())
     f["acked/lost"] = f"{r['acked']}/{r['lost']}"
     f["disconnects"] = r["disconnects"]
     f["steps"] = " ".join(f"{s['rate']}:{fmt_ms(s['p99'])}" for s in r["steps"])
-    o.rows.append(Row(name, "≥5000 msg/s at p99<100 ms (1 web)", f))
+    o.rows.append(Row(name, "≥5000 msg/s at p99<100 ms (1 web); server CPU/msg ≤ 1.5× floor", f))
 
 
 # -- steady ---------------------------------------------------------------------------------------
 def steady(o: Opts) -> None:
     pairs, rate, secs = (500, 500, 10.0) if o.quick else (5000, 2000, 60.0)
-    with BenchEnv() as env:
+    with BenchEnv(o.redis) as env:
         web = env.web()
         cookie = login(web.base)
         with Workers(o.workers) as w:
@@ -189,7 +238,7 @@ def steady(o: Opts) -> None:
             log(f"steady: {n} pairs ({sum(s['clients'] for s in setup)} clients) in "
                 f"{max(s['seconds'] for s in setup):.1f} s")
             preseal(w, n, rate * secs)
-            with Sampler({"server": [web.pid], "redis": [env.redis_pid], "gen": w.pids}) as sampler:
+            with Sampler({"server": [web.pid], "redis": env.redis_pids, "gen": w.pids}) as sampler:
                 t0 = now() + 0.5
                 res = w.call("run", {"steps": [(rate / o.workers, secs)], "t0": t0, "drain": 3.0})
                 usage = sampler.window(t0, t0 + secs)
@@ -203,13 +252,13 @@ def steady(o: Opts) -> None:
             if o.ceiling_rate:
                 f["vs ceiling"] = f"{delivered / o.ceiling_rate:.2f}"
             log(f"steady: {f}")
-            o.rows.append(Row(f"steady: {rate} msg/s, {n} pairs, {secs:.0f} s", "p50/p99 reported", f))
+            o.rows.append(Row(f"steady: {rate} msg/s, {n} pairs, {secs:.0f} s{on_cluster(o)}", "p50/p99 reported", f))
 
 
 # -- idle capacity --------------------------------------------------------------------------------
 def idle(o: Opts) -> None:
     levels = [1000] if o.quick else [1000, 5000, 10000]
-    with BenchEnv() as env:
+    with BenchEnv(o.redis) as env:
         web = env.web()
         cookie = login(web.base)
         with Workers(o.workers) as w, Workers(1) as dash:
@@ -236,13 +285,14 @@ def idle(o: Opts) -> None:
                 f = {"connected": sum(1 for q in queued_all if q[2] is not None),
                      "server RSS": f"{server_rss / MB:.0f} MB (base {base_rss / MB:.0f} MB)",
                      "per connection": f"{(server_rss - base_rss) / level / 1024:.1f} KB",
-                     "redis RSS": f"{rss(env.redis_pid) / MB:.0f} MB",
+                     "redis RSS": f"{env.redis_rss() / MB:.0f} MB",
                      "dashboard p50/p99/max s": f"{_s(percentile(dl, 50))}/{_s(percentile(dl, 99))}/"
                                                 f"{_s(max(dl, default=None))} ({len(dl)}/{len(queued)} seen)",
                      "youth sees position p50/p99 s": f"{_s(percentile(pos, 50))}/{_s(percentile(pos, 99))}",
                      "disconnects": sum(r["disconnects"] for r in res)}
                 log(f"idle {level}: {f}")
-                o.rows.append(Row(f"idle: {level} waiting youths", "≤30 KB/conn, dashboard <1 s (10k)", f))
+                o.rows.append(Row(f"idle: {level} waiting youths{on_cluster(o)}",
+                                  "≤30 KB/conn, dashboard <1 s (10k)", f))
 
 
 def _s(v: float | None) -> str:
@@ -252,12 +302,12 @@ def _s(v: float | None) -> str:
 # -- arrival burst ------------------------------------------------------------------------------
 def burst(o: Opts) -> None:
     n, spread = 1000, 10.0
-    with BenchEnv() as env:
+    with BenchEnv(o.redis) as env:
         web = env.web()
         cookie = login(web.base)
         with Workers(o.workers) as w, Workers(1) as dash:
             dash.call("dashboard", {"base": web.base, "cookie": cookie})
-            with Sampler({"server": [web.pid], "redis": [env.redis_pid]}) as sampler:
+            with Sampler({"server": [web.pid], "redis": env.redis_pids}) as sampler:
                 t0 = now() + 0.3
                 res = w.call("youths", {"base": web.base, "n": n // o.workers, "spread": spread, "t0": t0,
                                         "compression": o.compression, "timeout": 60})
@@ -272,7 +322,8 @@ def burst(o: Opts) -> None:
                  "dashboard p50/p99 s": f"{_s(percentile(dl, 50))}/{_s(percentile(dl, 99))}",
                  "usage": usage_str(usage), "disconnects": sum(r["disconnects"] for r in res)}
             log(f"burst: {f}")
-            o.rows.append(Row(f"burst: {n} youths start within {spread:.0f} s", "time to queue position", f))
+            o.rows.append(Row(f"burst: {n} youths start within {spread:.0f} s{on_cluster(o)}",
+                              "time to queue position", f))
 
 
 # -- reconnect storm ---------------------------------------------------------------------------
@@ -280,7 +331,7 @@ def storm(o: Opts) -> None:
     # 10,000 connected clients: 9,600 youths in conversation with 400 nurse connections (24 each).
     pairs, per_nurse, rate = (960, 24, 200) if o.quick else (9600, 24, 500)
     pairs = o.pairs or pairs
-    with BenchEnv() as env:
+    with BenchEnv(o.redis) as env:
         web = env.web()
         cookie = login(web.base)
         with Workers(o.workers) as w:
@@ -308,7 +359,7 @@ def storm(o: Opts) -> None:
             web.start()  # same port
             t_up = now()
             log(f"storm: restarted after {t_up - t_kill:.2f} s")
-            with Sampler({"server": [web.pid], "redis": [env.redis_pid], "gen": w.pids}) as sampler:
+            with Sampler({"server": [web.pid], "redis": env.redis_pids, "gen": w.pids}) as sampler:
                 runs = [c.recv()[1] for c in w.conns]
                 res = w.call("resumed", {"since": t_kill, "timeout": 120.0}, timeout=200)
                 times = [t for r in res for t in r["times"]]
@@ -345,7 +396,7 @@ def storm(o: Opts) -> None:
                  "failed connect attempts": _merge([x["connect_failures"] for x in losses]),
                  "sent during run": sum(sum(r["sent"]) for r in runs)}
             log(f"storm: {f}")
-            o.rows.append(Row(f"storm: kill -9 under {clients} clients", "all resumed <30 s, 0 lost", f))
+            o.rows.append(Row(f"storm: kill -9 under {clients} clients{on_cluster(o)}", "all resumed <30 s, 0 lost", f))
 
 
 def listen_overflows() -> int:
@@ -396,7 +447,8 @@ def machine() -> str:
 
 def print_table(o: Opts) -> None:
     print(f"\nhelseprat benchmark — {time.strftime('%Y-%m-%d %H:%M')} — {machine()}")
-    print(f"generator: {o.workers} processes, compression={o.compression or 'none'}, quick={o.quick}\n")
+    print(f"generator: {o.workers} processes, compression={o.compression or 'none'}, quick={o.quick}, "
+          f"redis={o.redis}\n")
     print("| scenario | target | result |")
     print("|---|---|---|")
     for r in o.rows:
@@ -417,14 +469,18 @@ def main(argv: list[str] | None = None) -> int:
                     "(storm: the restarted server); a path ending in .txt gets collapsed stacks")
     ap.add_argument("--json", help="also write the rows as JSON here")
     ap.add_argument("--rates", help="relay-ramp: comma-separated offered rates (msg/s)")
-    ap.add_argument("--targets", default="ceiling,1,2", help="relay-ramp: any of ceiling,1,2")
+    ap.add_argument("--targets", default="ceiling,floor,1,2",
+                    help="relay-ramp: any of ceiling,floor,1,2,cluster (cluster: one web process on a "
+                    "loopback Redis Cluster of three primaries and three replicas)")
+    ap.add_argument("--redis", choices=REDIS_KINDS, default="single",
+                    help="steady, idle, burst, storm: one redis-server, or the loopback Redis Cluster")
     ap.add_argument("--pairs", type=int, help="storm: pairs (9,600 full, 960 quick)")
     a = ap.parse_args(argv)
     raise_nofile()
     o = Opts(quick=a.quick, workers=a.workers, compression=None if a.no_deflate else "deflate",
              step_seconds=a.step_seconds or (3.0 if a.quick else 10.0), profile=a.profile,
              rates=[int(x) for x in a.rates.split(",")] if a.rates else None,
-             targets=tuple(a.targets.split(",")), pairs=a.pairs)
+             targets=tuple(a.targets.split(",")), pairs=a.pairs, redis=a.redis)
     names = a.scenarios or list(SCENARIOS)
     unknown = set(names) - set(SCENARIOS)
     if unknown:

@@ -1,4 +1,4 @@
-"""The Starlette application. ``chat.app:app`` is what Hypercorn serves (see Procfile)."""
+"""The Starlette application, built by ``create_app`` (``helseprat serve`` does; see Procfile)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+from redis.exceptions import OutOfMemoryError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -16,6 +17,7 @@ from starlette.websockets import WebSocket
 import identity_bridge.plugin  # the composition root plugs the bridge in (the only import of it)
 from chat.actions.accounts import Accounts
 from chat.actions.conversations import Actions
+from chat.actions.push import build_push, push_jobs, push_setup
 from chat.clock import Clock, FileClock, SystemClock
 from chat.config import Config, load_config
 from chat.errors import ClientError
@@ -24,20 +26,31 @@ from chat.extensions import build as build_extensions
 from chat.fanout.hub import Hub
 from chat.jobs.runner import Runner
 from chat.jobs.schedule import all_jobs
-from chat.server.compression import decline_compression
-from chat.server.memory import fewer_full_collections, lean_connections
+from chat.server.serving import adjust_hypercorn
+from chat.store.client import ready as redis_ready
 from chat.store.conversations import Store
 from chat.store.teamkeys import TeamKeys
 from chat.web import e2e_api as api
 from chat.web import lead_pages as lead
-from chat.web import pages
+from chat.web import metrics_api, nurse_socket, pages, push_api, webapp
 from chat.web import sockets as ws
-from chat.web.http import client_error_handler
-from chat.web.middleware import ClientKeyMiddleware, SecurityHeadersMiddleware, StaticGzipMiddleware
+from chat.web.http import client_error_handler, storage_full_handler
+from chat.web.middleware import (
+    BodyLimitMiddleware,
+    ClientKeyMiddleware,
+    HostMiddleware,
+    SecurityHeadersMiddleware,
+    StaticGzipMiddleware,
+)
 from chat.web.runtime import Runtime, make_redis
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
+
+# Routes that take less than [limits] max_body_bytes: a sign-in form is a few hundred bytes, and
+# the login form is read before its password is checked, by anyone.
+BODY_LIMITS = {"/nurse/login": 4096, "/nurse/logout": 4096, "/api/nurse/device": 16384,
+               "/dashboard/push": 4096}
 
 # Extensions the composition root plugs in, each built from its own config section (or absent).
 EXTENSIONS: tuple[ExtensionFactory[Runtime], ...] = (identity_bridge.plugin.create,)
@@ -52,23 +65,27 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
     test_clock = config.test_clock_file is not None
     redis_url = config.redis_url
     extensions = build_extensions(EXTENSIONS, config)
-    decline_compression()
-    lean_connections()
-    fewer_full_collections()
+    push_config = push_setup(config)  # a ConfigError now, before anything is served
+    adjust_hypercorn()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = make_redis(redis_url)
-        store = Store(redis, clock)
+        await redis_ready(redis)
+        store = Store(redis, clock, config.replica_wait)
         hub = Hub(redis, store.queue_view)
+        push = build_push(config, store, clock, push_config)
         rt = Runtime(config=config, redis=redis, store=store,
-                     actions=Actions(config, store, clock), accounts=Accounts(config, redis, clock),
-                     hub=hub, clock=clock, teamkeys=TeamKeys(redis), extensions=extensions)
+                     actions=Actions(config, store, clock, push.notices),
+                     accounts=Accounts(config, redis, clock, reads=store.reads), hub=hub,
+                     clock=clock,
+                     teamkeys=TeamKeys(redis), extensions=extensions, push=push.actions)
         app.state.runtime = rt
         await hub.start()
+        await rt.revocations.start(hub)
         for ext in extensions:
             await ext.start(rt)
-        jobs = Runner(store.leases, all_jobs(rt.actions, test_clock))
+        jobs = Runner(store.leases, [*all_jobs(rt.actions, test_clock), *push_jobs(push)])
         jobs.start()
         try:
             yield
@@ -81,12 +98,19 @@ def create_app(config: Config, clock: Clock | None = None) -> Starlette:
             await redis.aclose()
 
     middleware = [
-        Middleware(ClientKeyMiddleware, key=config.secrets.token_key),
         Middleware(SecurityHeadersMiddleware, hsts=config.public_url.startswith("https://")),
+        Middleware(HostMiddleware, hosts=config.allowed_hosts),
+        Middleware(metrics_api.MetricsGate, allow=config.metrics_allow,
+                   proxies=config.trusted_proxies, header=config.forwarded_header),
+        Middleware(ClientKeyMiddleware, key=config.secrets.token_key,
+                   proxies=config.trusted_proxies, header=config.forwarded_header),
+        Middleware(BodyLimitMiddleware, default=config.limits.max_body_bytes,
+                   limits=BODY_LIMITS),
         Middleware(StaticGzipMiddleware),
     ]
     return Starlette(routes=chat_routes(extensions), middleware=middleware, lifespan=lifespan,
-                     exception_handlers={ClientError: client_error_handler})
+                     exception_handlers={ClientError: client_error_handler,
+                                         OutOfMemoryError: storage_full_handler})
 
 
 def chat_routes(extensions: tuple[Extension[Runtime], ...]) -> list[BaseRoute]:
@@ -98,10 +122,14 @@ def chat_routes(extensions: tuple[Extension[Runtime], ...]) -> list[BaseRoute]:
         Route("/healthz", pages.healthz),
         Route("/favicon.ico", pages.favicon),
         Route("/readyz", pages.readyz),
+        Route(metrics_api.PATH, metrics_api.metrics_page),
+        Route("/sw.js", webapp.service_worker),
+        Route("/manifest.webmanifest", webapp.web_manifest),
         Route("/nurse/login", pages.login_form, methods=["GET"]),
         Route("/nurse/login", pages.login, methods=["POST"]),
         Route("/nurse/logout", pages.logout, methods=["POST"]),
         Route("/nurse", pages.dashboard),
+        Route("/dashboard/push", push_api.nurse_push, methods=["POST", "DELETE"]),
         Route("/api/team/{service}", api.team),
         Route("/api/nurse/keys", api.nurse_keys),
         Route("/api/nurse/device", api.register_device, methods=["POST"]),
@@ -115,7 +143,7 @@ def chat_routes(extensions: tuple[Extension[Runtime], ...]) -> list[BaseRoute]:
         Route("/api/nurse/canned", lead.canned_api),
         Route("/api/nurse/queue/{service}", lead.queue_api),
         WebSocketRoute("/ws/youth", SocketApp(ws.youth_ws), name="youth_ws"),
-        WebSocketRoute("/ws/nurse", SocketApp(ws.nurse_ws), name="nurse_ws"),
+        WebSocketRoute("/ws/nurse", SocketApp(nurse_socket.nurse_ws), name="nurse_ws"),
         *(route for ext in extensions for route in ext.routes()),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]

@@ -8,8 +8,8 @@ crisis numbers, members). Secrets are files, never environment values, so they d
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import ipaddress
 import os
 import re
 import tomllib
@@ -18,12 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from chat.durability import ReplicaWait, parse_replica_wait
+from chat.edgeconfig import parse_allowed_hosts, parse_forwarded_header, parse_proxies
 from chat.errors import ConfigError
+from chat.laterconfig import AnswerLater, parse_answer_later
+from chat.limits import Limits, parse_limits
 
 CHAT_SECTIONS = frozenset({"municipality", "service", "limits"})  # what chat reads itself
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+METRICS_ALLOW_DEFAULT = "127.0.0.1/32,::1/128"  # GET /metrics from this host only
 DEFAULT_OUTCOMES = ("advice_given", "follow_up_booked", "referred", "no_reply", "other")
 # Nationwide numbers a young person can always call (shown on every page, open or closed).
 NATIONAL_CRISIS_NUMBERS = (
@@ -37,6 +42,8 @@ NATIONAL_CRISIS_NUMBERS = (
 class CrisisNumber:
     label: str
     number: str
+    # The label in other languages ("label_nn", "label_en" in the services file).
+    translations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,12 @@ class Service:
     inactivity_close_minutes: int = 60
     inactivity_warning_minutes: int = 10
     audit_retention_days: int = 365
+    # The youth's expected wait per place in the queue until the service has claim history.
+    expected_wait_minutes: int = 5
+    # The greeting shown in the chat once it starts, per language (empty: the default text).
+    welcome: Mapping[str, str] = field(default_factory=dict)
+    # Messages while closed or no nurse is on duty, and the promised answer time.
+    answer_later: AnswerLater = field(default_factory=AnswerLater)
 
     @property
     def retention_seconds(self) -> int:
@@ -114,22 +127,6 @@ class Secrets:
 
 
 @dataclass(frozen=True)
-class Limits:
-    max_frame_bytes: int = 96 * 1024
-    max_body_chars: int = 64 * 1024  # base64 ciphertext
-    max_key_bundle_chars: int = 4 * 1024
-    sends_per_second: float = 5.0
-    send_burst: int = 20
-    frames_per_second: float = 20.0
-    frame_burst: int = 60
-    resume_attempts_per_conversation: int = 5
-    resume_attempts_per_client_per_hour: int = 20
-    starts_per_client_per_hour: int = 30
-    login_failures_before_lockout: int = 5
-    lockout_seconds: int = 900
-
-
-@dataclass(frozen=True)
 class Config:
     environment: str  # "dev" | "test" | "prod"
     redis_url: str | None  # None: start a private redis-server under data_dir
@@ -141,6 +138,9 @@ class Config:
     services: Mapping[str, Service]
     secure_cookies: bool
     limits: Limits = field(default_factory=Limits)
+    # How many Redis replicas an acked write waits for (HELSEPRAT_REDIS_WAIT_REPLICAS and
+    # HELSEPRAT_REDIS_WAIT_TIMEOUT_MS; chat/durability.py).
+    replica_wait: ReplicaWait = field(default_factory=ReplicaWait)
     quick_exit_url: str = "https://www.yr.no/"
     # Test only (HELSEPRAT_ENV=test): a file holding seconds to add to the wall clock, so a
     # browser test can move a real web process's time forward (auto-close) without sleeping.
@@ -151,6 +151,17 @@ class Config:
     sections: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets_dir: Path = Path("var/secrets")
+    # The Host header values served (the public URL's host, plus HELSEPRAT_ALLOWED_HOSTS);
+    # empty: every host (a Config built by hand in a unit test).
+    allowed_hosts: frozenset[str] = frozenset()
+    # Peers whose forwarded header names the client (HELSEPRAT_TRUSTED_PROXIES), and which
+    # header that is (HELSEPRAT_FORWARDED_HEADER): anyone else's forwarded headers are ignored.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    forwarded_header: str = "x-forwarded-for"
+    # Who may read GET /metrics (HELSEPRAT_METRICS_ALLOW; the client as for the rate limits,
+    # through the trusted proxies): anyone else gets 404. Loopback only unless configured.
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+        ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"))
 
     def service(self, service_id: str) -> Service | None:
         return self.services.get(service_id)
@@ -200,12 +211,13 @@ def _crisis(raw: object, where: str) -> tuple[CrisisNumber, ...]:
     for item in raw:
         if not isinstance(item, dict) or "label" not in item or "number" not in item:
             raise ConfigError(f"{where}.crisis_numbers: each needs label and number")
-        out.append(CrisisNumber(label=str(item["label"]), number=str(item["number"])))
+        out.append(CrisisNumber(label=str(item["label"]), number=str(item["number"]),
+                                translations={k[6:]: str(v) for k, v in item.items()
+                                              if k.startswith("label_")}))
     return tuple(out)
 
 
-def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality], dict[str, Service]]:
-    """Municipalities and services from the TOML document (already parsed)."""
+def _parse_municipalities(data: Mapping[str, object]) -> dict[str, Municipality]:
     municipalities: dict[str, Municipality] = {}
     raw_m = data.get("municipality", [])
     if not isinstance(raw_m, list):
@@ -223,6 +235,12 @@ def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality],
             crisis_numbers=_crisis(m.get("crisis_numbers", []), where),
             escalation=str(m.get("escalation", "")),
         )
+    return municipalities
+
+
+def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality], dict[str, Service]]:
+    """Municipalities and services from the TOML document (already parsed)."""
+    municipalities = _parse_municipalities(data)
     services: dict[str, Service] = {}
     raw_s = data.get("service", [])
     if not isinstance(raw_s, list):
@@ -260,10 +278,18 @@ def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality],
             retention_days=retention,
             members=tuple(str(x) for x in s.get("members", [])),
             outcomes=outcomes,
-            max_chats_per_nurse=int(s.get("max_chats_per_nurse", 4)),
+            max_chats_per_nurse=int(s.get("max_chats_per_nurse", 4)), welcome=_welcome(s, where),
+            answer_later=parse_answer_later(s.get("answer_later"), where),
             **_dashboard_fields(s, where),
         )
     return municipalities, services
+
+
+def _welcome(s: Mapping[str, object], where: str) -> dict[str, str]:
+    raw = s.get("welcome", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ConfigError(f"{where}.welcome must be a table of language = text")
+    return {str(k): v.strip() for k, v in raw.items() if v.strip()}
 
 
 def _dashboard_fields(s: Mapping[str, object], where: str) -> dict[str, int]:
@@ -272,7 +298,8 @@ def _dashboard_fields(s: Mapping[str, object], where: str) -> dict[str, int]:
     bounds = {"target_wait_seconds": (120, 1, 86_400),
               "inactivity_close_minutes": (60, 1, 7 * 24 * 60),
               "inactivity_warning_minutes": (10, 0, 7 * 24 * 60),
-              "audit_retention_days": (365, 1, 3650)}
+              "audit_retention_days": (365, 1, 3650),
+              "expected_wait_minutes": (5, 1, 240)}
     for name, (default, lo, hi) in bounds.items():
         raw = s.get(name, default)
         if not isinstance(raw, int) or isinstance(raw, bool) or not lo <= raw <= hi:
@@ -282,23 +309,6 @@ def _dashboard_fields(s: Mapping[str, object], where: str) -> dict[str, int]:
         raise ConfigError(f"{where}.inactivity_warning_minutes must be less than "
                           "inactivity_close_minutes")
     return out
-
-
-def parse_limits(raw: object) -> Limits:
-    """Optional ``[limits]`` table: any field of Limits, same name, same type."""
-    if raw is None:
-        return Limits()
-    if not isinstance(raw, dict):
-        raise ConfigError("[limits] must be a table")
-    known = {f.name: f.type for f in dataclasses.fields(Limits)}
-    values: dict[str, int | float] = {}
-    for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(f"[limits].{key} is not a known limit")
-        if not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"[limits].{key} must be a positive number")
-        values[key] = value
-    return Limits(**values)  # type: ignore[arg-type]
 
 
 def _read_secret(path: Path) -> bytes:
@@ -342,6 +352,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         services=services,
         secure_cookies=public_url.startswith("https://"),
         limits=parse_limits(data.get("limits")),
+        replica_wait=parse_replica_wait(env),
         quick_exit_url=env.get("HELSEPRAT_QUICK_EXIT_URL", "https://www.yr.no/"),
         test_clock_file=(Path(env["HELSEPRAT_TEST_CLOCK_FILE"])
                          if environment == "test" and env.get("HELSEPRAT_TEST_CLOCK_FILE")
@@ -350,4 +361,11 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
                   if name not in CHAT_SECTIONS and isinstance(value, dict)},
         env={k: v for k, v in env.items() if k.startswith("HELSEPRAT_")},
         secrets_dir=secrets_dir,
+        allowed_hosts=parse_allowed_hosts(public_url, env.get("HELSEPRAT_ALLOWED_HOSTS", "")),
+        trusted_proxies=parse_proxies(env.get("HELSEPRAT_TRUSTED_PROXIES", "")),
+        forwarded_header=parse_forwarded_header(
+            env.get("HELSEPRAT_FORWARDED_HEADER", "x-forwarded-for")),
+        metrics_allow=parse_proxies(env.get("HELSEPRAT_METRICS_ALLOW", METRICS_ALLOW_DEFAULT),
+                                    "HELSEPRAT_METRICS_ALLOW"),
     )
+

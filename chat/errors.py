@@ -215,6 +215,17 @@ class DeviceExists(ClientError):
     http_status = 409
 
 
+class BodyTooLarge(ClientError):
+    code = "body_too_large"
+    message = "The request body is larger than this address takes."
+    http_status = 413
+
+
+class BadHost(ClientError):
+    code = "bad_host"
+    message = "This server does not answer for that host name."
+
+
 # -- nurse sign-in (the login page shows a text per code) ---------------------------------------
 class LoginRefused(ClientError):
     code = "bad_credentials"
@@ -236,5 +247,43 @@ class AccountDisabled(LoginRefused):
     message = "The account is disabled."
 
 
+class LoginRateLimited(LoginRefused):
+    code = "login_rate_limited"
+    message = "Too many sign-in attempts from here. Wait a minute and try again."
+    http_status = 429
+
+
+class LoginBusy(LoginRefused):
+    code = "busy"
+    message = "The server is busy. Try again in a moment."
+    http_status = 503
+
+
+class SessionEnded(ClientError):
+    """A dashboard socket whose session was logged out, expired or whose account was
+    disabled: sent just before the socket closes with 4401."""
+
+    code = "session_ended"
+    message = "You have been signed out. Sign in again."
+    http_status = 401
+
+
+class BadSubscription(ClientError):
+    code = "bad_subscription"
+    message = "The push subscription is not one this server can use."
+
+
 class ConfigError(ChatError):
     """The configuration is wrong; raised at start-up, never at request time."""
+
+
+class ConversationFull(ClientError):
+    code = "conversation_full"
+    message = "This conversation has reached its size limit; the message was not stored."
+    http_status = 409
+
+
+class StorageFull(ClientError):
+    code = "storage_full"
+    message = "The server's storage is full; nothing was stored. Try again later."
+    http_status = 507

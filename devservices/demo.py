@@ -50,6 +50,17 @@ mon = "14:00-18:00"
 wed = "14:00-18:00"
 thu = "14:00-18:00"
 holidays = ["2026-12-24", "2026-12-25", "2026-12-26", "2026-12-31", "2027-01-01"]
+
+# What happens at each type of appointment from the EPJ ("Mine avtaler"), in nb, nn and en.
+[appointments.types.SAMTALE.name]
+nb = "Samtale med helsesykepleier"
+nn = "Samtale med helsesjukepleiar"
+en = "Talk with the school nurse"
+
+[appointments.types.SAMTALE.about]
+nb = "Dere snakker om det du vil. Ta gjerne med spørsmål, eller bare kom."
+nn = "De snakkar om det du vil. Ta gjerne med spørsmål, eller berre kom."
+en = "You talk about whatever you want. Bring questions, or just come."
 """
 
 
@@ -72,6 +83,9 @@ def ensure_demo_files(data_dir: Path) -> None:
     from identity_bridge.web.config import write_person_key
 
     write_person_key(data_dir / "secrets" / "person_key")  # only read when [idporten] is set
+    from chat.push.keys import write_push_keys
+
+    write_push_keys(data_dir / "secrets")  # the VAPID key and the subscription-sealing key
 
 
 async def ensure_demo_teams(
@@ -82,14 +96,17 @@ async def ensure_demo_teams(
     Demo only: a real nurse's device keys are made and wrapped in her own browser at first
     login, and the team-root key file lives with the service admin, not next to the server.
     """
+    from typing import cast
+
     import redis.asyncio as aioredis
+    from redis.asyncio.cluster import RedisCluster
 
     from chat import crypto
     from chat.cli import team as teamadmin
     from chat.store.teamkeys import Device, TeamKeys
 
-    assert isinstance(redis, aioredis.Redis)
-    store = TeamKeys(redis)
+    assert isinstance(redis, aioredis.Redis | RedisCluster)
+    store = TeamKeys(cast(aioredis.Redis, redis))
     for usernames in services.values():
         for username in usernames:
             if await store.device(username) is None:
@@ -111,15 +128,14 @@ async def ensure_demo_teams(
 
 
 async def ensure_demo_accounts() -> None:
-    import redis.asyncio as aioredis
-
     from chat.actions.accounts import Accounts
     from chat.clock import SystemClock
     from chat.config import load_config
+    from chat.store.client import connect
 
     config = load_config()
     assert config.redis_url, "REDIS_URL is set by devservices.run"
-    redis = aioredis.from_url(config.redis_url, decode_responses=True)
+    redis = connect(config.redis_url)
     accounts = Accounts(config, redis, SystemClock())
     existing = {a["username"] for a in await accounts.list()}
     if DEMO_NURSE not in existing:

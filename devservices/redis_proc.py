@@ -40,10 +40,15 @@ def stop_process(proc: subprocess.Popen[bytes], hard: bool = False, timeout: flo
 
 @dataclass
 class RedisProcess:
-    """One redis-server with AOF on (appendfsync everysec), bound to loopback only."""
+    """One redis-server with AOF on (appendfsync everysec), bound to loopback only, with a
+    ``maxmemory`` ceiling and ``noeviction``."""
 
     data_dir: Path
     port: int = 0
+    # A ceiling, and refusal past it: with noeviction a full Redis answers writes with an OOM
+    # error (the server tells the client storage_full) instead of silently dropping keys
+    # (queues, messages already acked).
+    maxmemory: str = "1gb"
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -74,6 +79,8 @@ class RedisProcess:
             # Fan-out is the hot path: keep slow subscribers from being cut off under load.
             "--client-output-buffer-limit", "pubsub 256mb 128mb 60",
             "--maxclients", "20000",
+            "--maxmemory", self.maxmemory,
+            "--maxmemory-policy", "noeviction",
         ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout

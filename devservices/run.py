@@ -1,8 +1,9 @@
 """`make run`: the whole thing on one machine, with embedded defaults.
 
 Starts a private Redis under ./var (unless REDIS_URL is set), the local stand-ins for the
-national services (NHN's message service and HelseID's token endpoint, and the ID-porten
-lookalike with this server registered as its client), the `epj` outbox worker, and the web server
+national services (NHN's message service and HelseID's token endpoint, the ID-porten
+lookalike with this server registered as its client, and a Web Push service whose origin the
+web server is told to allow), the `epj` outbox worker, and the web server
 with the demo municipality, nurse and keys; prints where to go. Production never runs this: it
 runs the Procfile's processes against the real services.
 """
@@ -22,7 +23,12 @@ from typing import Any
 import httpx
 
 from devservices.demo import DEMO_LEAD, DEMO_NURSE, DEMO_PASSWORD, ensure_demo_files
+from devservices.nhn.devsetup import STANDIN_CONFIG
+from devservices.pushservice.process import PushServiceProcess
 from devservices.redis_proc import RedisProcess
+
+# Push endpoints the web server may send to besides the real push services.
+PUSH_ORIGINS_ENV = "HELSEPRAT_PUSH_EXTRA_ORIGINS"
 
 
 def wait_http(url: str, timeout: float = 30.0) -> bool:
@@ -79,6 +85,34 @@ def _start_idporten(data_dir: Path, base: str, env: dict[str, str]) -> Any:
     return idp
 
 
+def _start_epj_standin(data_dir: Path, config: Path) -> Any:
+    from devservices.epj.process import EpjStandinProcess
+
+    standin = EpjStandinProcess(config_file=config, log_dir=data_dir / "epj")
+    standin.start()
+    return standin
+
+
+def _seed_appointment(standin: Any) -> str:
+    """One upcoming appointment for the 15-year-old test person, so the demo shows it after
+    logging in with that person (the same UID every run: a restart moves it, no duplicate)."""
+    import datetime as dt
+
+    from devservices.idporten.persons import make_persons
+    from identity_bridge.epj.ical import OSLO
+
+    today = dt.date.today()
+    person = next(p for p in make_persons(today) if p.age == 15)
+    start = dt.datetime.combine(today + dt.timedelta(days=3), dt.time(14, 0), OSLO)
+    try:
+        standin.publish(pid=person.pid, start=start.isoformat(), minutes=30,
+                        uid="demo-appointment-1@epj.demo", sequence=int(time.time()),
+                        type_code="SAMTALE", youth_only=True)
+    except httpx.HTTPError:
+        return "nobody (the stand-in did not take it)"
+    return f"{person.name}, {person.age}"
+
+
 def main(argv: list[str] | None = None) -> int:
     from chat.server.logs import setup_logging
 
@@ -111,11 +145,14 @@ def main(argv: list[str] | None = None) -> int:
             cleanups.append(lambda: (data_dir / "redis.url").unlink(missing_ok=True))
         base = f"http://{host}:{port}"
         env.setdefault("HELSEPRAT_PUBLIC_URL", base)
+        # Only the public host is served; a developer may type localhost instead.
+        env.setdefault("HELSEPRAT_ALLOWED_HOSTS", f"localhost:{port}")
 
         # NHN's message service + HelseID stand-in, and the journal outbox worker.
         from devservices.nhn.devsetup import dev_setup
 
-        nhn, epj_config = dev_setup(data_dir, ("demo-skole", "demo-hfu"))
+        nhn, epj_config = dev_setup(data_dir, ("demo-skole", "demo-hfu"),
+                                    person_key_file=data_dir / "secrets" / "person_key")
         cleanups.append(nhn.stop)
         env["EPJ_CONFIG"] = str(epj_config)
         # The web side seals journal notes to the gateway key and learns the receivers from
@@ -125,6 +162,15 @@ def main(argv: list[str] | None = None) -> int:
         epj = subprocess.Popen([sys.executable, "-m", "identity_bridge.epj.worker",
                                 "--config", str(epj_config)], env=env)
         cleanups.append(lambda: _stop(epj))
+        # The municipality's record system, publishing appointments to the worker.
+        standin = _start_epj_standin(data_dir, epj_config.parent / STANDIN_CONFIG)
+        cleanups.append(standin.stop)
+
+        # A Web Push service: subscriptions made on it (/_test/subscriptions) can be pushed to.
+        push = PushServiceProcess(log_dir=data_dir / "pushservice")
+        push.start()
+        cleanups.append(push.stop)
+        env[PUSH_ORIGINS_ENV] = ",".join(o for o in (env.get(PUSH_ORIGINS_ENV), push.base) if o)
 
         # The ID-porten lookalike, and the web server configured as its relying party.
         idp = _start_idporten(data_dir, base, env)
@@ -135,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "chat.cli", "serve", "--host", host,
              "--port", str(port)], env=env)
         cleanups.append(lambda: _stop(web))
+        seeded = _seed_appointment(standin)
         if not wait_http(base + "/readyz"):
             print("helseprat: the web server did not come up; see the log above", file=sys.stderr)
             return 1
@@ -145,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  Nurse dashboard:  {base}/nurse\n"
             f"  Demo login:       {DEMO_NURSE} / {DEMO_PASSWORD}   (lead: {DEMO_LEAD}, same password)\n"
             f"  NHN lookalike:    {nhn.url}\n"
+            f"  EPJ stand-in:     {standin.url}  (an appointment for {seeded})\n"
             f"  ID-porten (test): {idp.issuer}  (synthetic test persons aged 13-19)\n"
+            f"  Push service:     {push.base}  (a Web Push stand-in)\n"
             f"  Data and Redis:   {data_dir}\n"
             "  Stop with Ctrl-C.\n",
             flush=True,

@@ -46,6 +46,8 @@ class WebProcess:
     log_path: Path | None = None  # default: data_dir/web-<port>.log
     extra_env: dict[str, str] = field(default_factory=dict)
     wrapper: list[str] = field(default_factory=list)  # e.g. py-spy record -o … --
+    # The origin clients use (HELSEPRAT_PUBLIC_URL): behind a proxy, the proxy's; default base.
+    public_url: str = ""
     python: str = sys.executable
     cwd: Path = ROOT
     proc: subprocess.Popen[bytes] | None = None
@@ -69,7 +71,8 @@ class WebProcess:
             self.port = free_port()
         self.log_path = self.log_path or self.data_dir / f"web-{self.port}.log"
         env = dict(os.environ, HELSEPRAT_DATA_DIR=str(self.data_dir), REDIS_URL=self.redis_url,
-                   HELSEPRAT_ENV="test", HELSEPRAT_PUBLIC_URL=self.base, **self.extra_env)
+                   HELSEPRAT_ENV="test", HELSEPRAT_PUBLIC_URL=self.public_url or self.base,
+                   **self.extra_env)
         with open(self.log_path, "ab") as log:  # the child keeps its own copy
             self.proc = subprocess.Popen(
                 [*self.wrapper, self.python, "-m", "chat.cli", "serve", "--port", str(self.port)],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
@@ -18,10 +19,14 @@ from chat.domain.staff import Nurse
 from chat.extensions import NurseSocket
 from chat.protocol import commands as c
 from chat.web.runtime import Runtime
+from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
-from identity_bridge.web import routes, sockets
+from identity_bridge.personseal import PersonSealer
+from identity_bridge.web import appointment_routes, routes, sockets
+from identity_bridge.web.appointments import AppointmentTexts, parse_appointments
 from identity_bridge.web.config import EpjLink, parse_epj, parse_idporten, read_person_key
 from identity_bridge.web.journal import JournalLink, JournalUnavailable
+from identity_bridge.web.proposals import ProposalLink, ProposalNoEpj
 from identity_bridge.web.service import IdentityWeb, verified
 
 
@@ -30,6 +35,7 @@ class BridgeSettings:
     idporten: RelyingPartyConfig
     person_key: bytes = field(repr=False)  # seals person identifiers at rest
     epj: EpjLink | None  # the journal link, when [epj] is configured
+    appointments: AppointmentTexts = field(default_factory=AppointmentTexts)
 
 
 def bridge_settings(config: Config) -> BridgeSettings | None:
@@ -40,7 +46,8 @@ def bridge_settings(config: Config) -> BridgeSettings | None:
                     idporten=idporten)
     if idporten is None:
         return None
-    return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj)
+    return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj,
+                          parse_appointments(config.sections.get("appointments")))
 
 
 def create(config: Config) -> IdentityBridge | None:
@@ -49,13 +56,17 @@ def create(config: Config) -> IdentityBridge | None:
 
 
 class StatusRelay:
-    """Journal statuses for one dashboard connection (the journal link's watcher)."""
+    """Journal statuses and proposals' statuses for one dashboard connection (the journal
+    link's and the proposal link's watcher)."""
 
     def __init__(self, sock: NurseSocket) -> None:
         self.sock = sock
         self.conversations: set[str] = set()
 
     def journal_status(self, frame: str) -> None:
+        self.sock.put(frame)
+
+    def appointment_status(self, frame: str) -> None:
         self.sock.put(frame)
 
 
@@ -68,6 +79,8 @@ class IdentityBridge:
         self.runtime: Runtime | None = None  # the process's parts, from start()
         self.web: IdentityWeb | None = None
         self.journal: JournalLink | None = None
+        self.appointments: AppointmentStore | None = None
+        self.proposals: ProposalLink | None = None
         self.relays: dict[int, StatusRelay] = {}  # id(dashboard connection) -> its relay
 
     @property
@@ -80,20 +93,42 @@ class IdentityBridge:
         assert self.runtime is not None, "the bridge is used before the app started"
         return self.runtime
 
+    @property
+    def appointment_store(self) -> AppointmentStore:
+        assert self.appointments is not None, "the bridge is used before the app started"
+        return self.appointments
+
+    @property
+    def appointment_texts(self) -> AppointmentTexts:
+        return self.settings.appointments
+
+    @property
+    def epj_receivers(self) -> Mapping[str, int]:
+        """Service id -> the HER-id of the EPJ that keeps its appointments ([epj])."""
+        return self.settings.epj.receivers if self.settings.epj is not None else {}
+
     def routes(self) -> Sequence[BaseRoute]:
-        return routes.routes(self)
+        return [*routes.routes(self), *appointment_routes.routes(self)]
 
     async def start(self, rt: Runtime) -> None:
         self.runtime = rt
         self.web = IdentityWeb(self.config, self.settings.idporten, self.settings.person_key,
                                rt.actions.links, rt.redis, rt.clock)
+        # The worker writes the records (with its retention); the web process reads them and
+        # keeps each record's lifetime when it changes one.
+        self.appointments = AppointmentStore(rt.redis, PersonSealer(self.settings.person_key),
+                                             timedelta(0))
         if self.settings.epj is not None:
             self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
             await self.journal.start()
+            self.proposals = ProposalLink(rt, self.appointments, self.settings.epj.receivers)
+            await self.proposals.start()
 
     async def stop(self) -> None:
         if self.journal is not None:
             await self.journal.stop()
+        if self.proposals is not None:
+            await self.proposals.stop()
         if self.web is not None:
             await self.web.aclose()
 
@@ -107,7 +142,12 @@ class IdentityBridge:
         # The gateway key the nurse's browser seals journal notes to.
         return {"journal": {
             "services": sorted(s for s in nurse.services if epj.enabled_for(s)),
-            "gateway_key": base64.b64encode(epj.gateway_public_key).decode()}}
+            "gateway_key": base64.b64encode(epj.gateway_public_key).decode(),
+            # The services whose EPJ books appointments: "Foreslå time" is offered there.
+            "appointment_services": sorted(s for s in nurse.services if s in epj.receivers),
+            # The form's type choice: the services file's appointment types, in nb/nn/en.
+            "appointment_types": [{"code": code, "name": dict(text.name)}
+                                  for code, text in self.settings.appointments.types.items()]}}
 
     def verified(self, conv: Conversation) -> dict[str, object] | None:
         return verified(conv.acr, conv.age or "unknown") if conv.acr else None
@@ -126,6 +166,11 @@ class IdentityBridge:
                 raise JournalUnavailable()
             sock.put(await self.journal.send(sock.nurse, cmd))
             return True
+        if isinstance(cmd, c.ProposeAppointment):
+            if self.proposals is None:
+                raise ProposalNoEpj()
+            sock.put(await self.proposals.propose(sock.nurse, cmd))
+            return True
         return False
 
     async def nurse_opened(self, sock: NurseSocket, conv: Conversation) -> None:
@@ -138,10 +183,16 @@ class IdentityBridge:
         relay.conversations.add(conv.id)
         for frame in await self.journal.frames_for(conv.id):
             sock.put(frame)
+        if self.proposals is not None:
+            self.proposals.watch(conv.id, conv.person_tag, relay)
+            for frame in await self.proposals.frames_for(conv.id, conv.person_tag):
+                sock.put(frame)
 
     def nurse_closed(self, sock: NurseSocket) -> None:
         relay = self.relays.pop(id(sock), None)
         if relay is not None and self.journal is not None:
             for cid in relay.conversations:
                 self.journal.unwatch(cid, relay)
+                if self.proposals is not None:
+                    self.proposals.unwatch(cid, relay)
 

@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from chat.store.client import connect
+from devservices.pushservice.client import AsyncPushServiceClient
+from devservices.pushservice.process import PushServiceProcess
+from devservices.redis_cluster import RedisCluster
 from devservices.redis_proc import RedisProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +30,16 @@ def redis_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProces
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A 3+3 Redis Cluster on loopback (devservices/redis_cluster.py), started only for the
+    tests that ask for it; ``.url`` is the ``redis+cluster://`` REDIS_URL."""
+    cluster = RedisCluster(data_dir=tmp_path_factory.mktemp("cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture
@@ -41,6 +55,42 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+# -- the push-service stand-in ----------------------------------------------------------------
+PUSH_ORIGINS_ENV = "HELSEPRAT_PUSH_EXTRA_ORIGINS"
+
+
+@pytest.fixture(scope="session")
+def push_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServiceProcess]:
+    """The Web Push stand-in (devservices/pushservice) for the session; ``.base`` is its origin
+    (the endpoints' prefix and the ``aud`` a VAPID token must name)."""
+    proc = PushServiceProcess(log_dir=tmp_path_factory.mktemp("pushservice"))
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def push_origins_env(push_service: PushServiceProcess) -> dict[str, str]:
+    """The env that lets a web process send to the stand-in (its endpoints are http://127.0.0.1:…,
+    not on the built-in list of push services): pass as ``extra_env`` to start_clean_web or
+    WebProcess."""
+    return {PUSH_ORIGINS_ENV: push_service.base}
+
+
+@pytest.fixture(scope="session")
+def push_web_env(push_service: PushServiceProcess) -> dict[str, str]:
+    """``push_origins_env(push_service)`` as a fixture."""
+    return push_origins_env(push_service)
+
+
+@pytest.fixture
+async def push_client(push_service: PushServiceProcess) -> AsyncIterator[AsyncPushServiceClient]:
+    """A client for the stand-in's test controls, after forgetting every earlier test's messages,
+    counts and modes (subscriptions stay valid)."""
+    client = AsyncPushServiceClient(push_service.base)
+    await client.clear()
+    yield client
 
 
 def chromium_path() -> str:
@@ -68,7 +118,7 @@ async def _add_accounts(redis_url: str, data_dir: Path) -> None:
     from devservices.demo import ensure_demo_teams
 
     config = load_config({"HELSEPRAT_DATA_DIR": str(data_dir), "REDIS_URL": redis_url})
-    client = aioredis.from_url(redis_url, decode_responses=True)
+    client = connect(redis_url)
     accounts = Accounts(config, client, SystemClock())
     h = _demo_hash()
     await accounts.add("demo.nurse", "", "nurse", "Demo Helsesykepleier", password_hash=h)
@@ -79,15 +129,20 @@ async def _add_accounts(redis_url: str, data_dir: Path) -> None:
     await client.aclose()
 
 
+async def clean_accounts(redis_url: str, data_dir: Path) -> None:
+    """An empty Redis with only the demo accounts and teams (for ``data_dir``'s services)."""
+    client = connect(redis_url)
+    await client.flushall()
+    await client.aclose()
+    await _add_accounts(redis_url, data_dir)
+
+
 async def start_clean_web(
     redis_url: str, data_dir: Path, port: int = 0, extra_env: dict[str, str] | None = None,
 ) -> WebProcess:
     """A web process on an empty Redis with the demo accounts and teams: what every
-    module-scoped site fixture starts from."""
-    client = aioredis.from_url(redis_url)
-    await client.flushall()
-    await client.aclose()
-    await _add_accounts(redis_url, data_dir)
+    module-scoped site fixture starts from (a redis+cluster:// URL: every primary emptied)."""
+    await clean_accounts(redis_url, data_dir)
     proc = WebProcess(data_dir, redis_url, port=port, extra_env=dict(extra_env or {}))
     await asyncio.to_thread(proc.start)
     return proc

@@ -4,6 +4,8 @@ dashboard's book-keeping, and the close that the nurse, the youth and the sweep 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from typing import Protocol
 
 from chat.actions.dashboard import Dashboard
 from chat.clock import Clock
@@ -23,11 +25,34 @@ from chat.protocol import events
 from chat.protocol.events import encode
 from chat.store.conversations import Store
 from chat.store.limits import LimitStore
+from chat.store.push import PushStore
 from chat.store.teamkeys import TeamKeys
 
 log = logging.getLogger("helseprat.actions")
 
 _MOVERS = {Move.END_BY_YOUTH: Actor.YOUTH, Move.AUTO_CLOSE: Actor.SYSTEM}
+
+
+class Notices(Protocol):
+    """Who is told, out of band (Web Push), that something waits for them. Called after the
+    change is stored; a notice never holds up or loses the message (failures are logged)."""
+
+    async def nurse_answered(self, conv: Conversation) -> None:
+        """A nurse's message in ``conv`` is stored, and its youth asked to be told (the append
+        step reports whether a push subscription exists, so no one else looks)."""
+
+    async def youth_waiting(self, service: str) -> None:
+        """A conversation of ``service`` was started (waiting or later)."""
+
+
+class NoNotices:
+    """The default: nobody is told anything out of band."""
+
+    async def nurse_answered(self, conv: Conversation) -> None:
+        return None
+
+    async def youth_waiting(self, service: str) -> None:
+        return None
 
 
 def state_frame(cid: str, state: State, *, service: str | None = None,
@@ -39,19 +64,30 @@ def state_frame(cid: str, state: State, *, service: str | None = None,
 
 
 class ActionsBase:
-    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+    def __init__(self, config: Config, store: Store, clock: Clock,
+                 notices: Notices | None = None) -> None:
         self.config = config
         self.store = store
         self.clock = clock
+        self.notices: Notices = notices or NoNotices()
         self.teamkeys = TeamKeys(store.redis)
         self.limits = LimitStore(store.redis)
         self.dashboard = Dashboard(config, store, clock)
+        self.push = PushStore(store.redis, clock)
 
     def service(self, service_id: str) -> Service:
         service = self.config.service(service_id)
         if service is None:
             raise UnknownService()
         return service
+
+    async def tell(self, notice: Awaitable[None]) -> None:
+        """Run a ``Notices`` call; what goes wrong there is logged, never raised: the change it
+        tells of is stored already."""
+        try:
+            await notice
+        except Exception as exc:
+            log.warning("notice failed: %s", type(exc).__name__)
 
     def hour(self) -> int:
         return int(self.clock.now() // 3600)
@@ -91,6 +127,7 @@ class ActionsBase:
                 state_frame(conv.id, target, outcome=outcome), holder=holder,
                 only_if_last=only_if_last, notice=notice)
             if reply.status == 1:
+                await self.push.forget_youth(conv.id)  # closed: no more notices
                 actor = holder or ("system" if move == Move.AUTO_CLOSE else "")
                 await self.dashboard.on_closed(fresh, outcome, actor, State(reply.value),
                                                auto=move == Move.AUTO_CLOSE)

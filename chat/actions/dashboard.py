@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -15,6 +16,7 @@ from chat.clock import Clock
 from chat.config import Config
 from chat.domain import stats
 from chat.domain.conversation import Conversation, State
+from chat.domain.later import reply_due
 from chat.domain.staff import Nurse
 from chat.errors import BadFlag, ConversationClosed, UnknownService
 from chat.store.audit import Audit
@@ -42,6 +44,18 @@ def _failed(fut: asyncio.Future[Any]) -> bool:
     return fut.done() and (fut.cancelled() or fut.exception() is not None)
 
 
+async def _shared(reads: dict[str, tuple[int, asyncio.Future[Any]]], service: str, since: int,
+                  tick: Callable[[], int], read: Callable[[str], Awaitable[Any]]) -> Any:
+    """``read(service)`` as begun after ``since``: a read begun later is shared; else a new one."""
+    current = reads.get(service)
+    if current is None or current[0] <= since or _failed(current[1]):
+        fut: asyncio.Future[Any] = asyncio.ensure_future(read(service))
+        fut.add_done_callback(_failed)  # a failure is logged by those who waited, if any
+        current = (tick(), fut)
+        reads[service] = current
+    return await asyncio.shield(current[1])
+
+
 class Dashboard:
     def __init__(self, config: Config, store: Store, clock: Clock) -> None:
         self.config = config
@@ -53,6 +67,7 @@ class Dashboard:
         # Boards being (or last) read per service, with the tick at which the read began.
         self._ticks = itertools.count(1)
         self._boards: dict[str, tuple[int, asyncio.Future[dict[str, object]]]] = {}
+        self._laters: dict[str, tuple[int, asyncio.Future[list[dict[str, object]]]]] = {}
 
     # -- statistics (per service and local day) -------------------------------------------------
     def _day(self, service: str, ts: float | None = None) -> str:
@@ -75,8 +90,11 @@ class Dashboard:
     async def on_started(self, service: str) -> None:
         await self.count(service, "started")
 
-    async def on_claimed(self, nurse: Nurse, conv: Conversation, waited: float) -> None:
-        await self.sample(conv.service, "claim", waited)
+    async def on_claimed(self, nurse: Nurse, conv: Conversation, waited: float,
+                         live: bool = True) -> None:
+        """``live``: claimed from the live queue (its wait is a claim-time sample)."""
+        if live:
+            await self.sample(conv.service, "claim", waited)
         await self.audit.record(conv.service, nurse.username, "claim", conv.id,
                                 f"waited {int(waited)} s")
         await self.publish_team(conv.service)
@@ -94,6 +112,12 @@ class Dashboard:
             await self.sample(conv.service, "dur", now - conv.claimed_at)
         await self.audit.record(conv.service, actor or "youth",
                                 "auto_close" if auto else "close", conv.id, outcome)
+
+    async def later_answered(self, service: str, ts: float, within: bool) -> None:
+        """An owed answer that waited in the answer-later list was given at ``ts`` (``within``:
+        by the promised time), counted in the week of ``ts``."""
+        week = stats.iso_week(self._day(service, ts))
+        await self.data.count_later(service, week, within, self._stats_ttl(service))
 
     # -- risk flags -----------------------------------------------------------------------------
     async def flag(self, nurse: Nurse, conv: Conversation, kind: str) -> None:
@@ -148,13 +172,22 @@ class Dashboard:
         """The board, as read after ``since`` (a ``tick``): every dashboard of a service is told
         of each change at once (hundreds when all reconnect after a restart), and those told
         before a read began share that read instead of making one each."""
-        current = self._boards.get(service)
-        if current is None or current[0] <= since or _failed(current[1]):
-            read: asyncio.Future[Any] = asyncio.ensure_future(self.board(service))
-            read.add_done_callback(_failed)  # a failure is logged by those who waited, if any
-            current = (self.tick(), read)
-            self._boards[service] = current
-        return cast(dict[str, object], await asyncio.shield(current[1]))
+        return cast(dict[str, object],
+                    await _shared(self._boards, service, since, self.tick, self.board))
+
+    async def later_list(self, service: str) -> list[dict[str, object]]:
+        """The answer-later list as ``later_snapshot`` items, oldest owed first, each with the
+        time its answer is promised by."""
+        svc = self.config.service(service)
+        if svc is None:
+            raise UnknownService()
+        return [{"conversation": i.conversation, "owed": i.owed, "due": reply_due(i.owed, svc),
+                 "returning": i.returning} for i in await self.store.later_items(service)]
+
+    async def shared_later(self, service: str, since: int) -> list[dict[str, object]]:
+        """The answer-later list, shared as ``shared_board`` is."""
+        return cast(list[dict[str, object]],
+                    await _shared(self._laters, service, since, self.tick, self.later_list))
 
     async def publish_team(self, service: str) -> None:
         # The service channel's "queue changed" signal makes every dashboard re-read its board.
@@ -183,9 +216,22 @@ class Dashboard:
         counters, waits, durs, waiting, oldest = await self.data.day(service, day)
         now = self.clock.now()
         longest = int(max(0.0, now - float(oldest[0][1]))) if oldest else None
+        later = await self.data.later_counts(service, stats.iso_week(day))
         return stats.figures(service, day, counters, (int(x) for x in waits),
                              (int(x) for x in durs), svc.outcomes, waiting, longest,
-                             len(await self.on_duty(service)))
+                             len(await self.on_duty(service)), later=later)
+
+    # -- "was this helpful?" (per service and week, no conversation in the count) ------------
+    async def feedback(self, conv: Conversation, helpful: bool) -> bool:
+        week = stats.iso_week(self._day(conv.service))
+        return await self.data.feedback(conv.id, conv.service, week, helpful,
+                                        self._stats_ttl(conv.service))
+
+    async def feedback_week(self, service: str, day: str) -> tuple[str, int, int]:
+        """The week of ``day``, and its helpful / not helpful answers."""
+        week = stats.iso_week(day)
+        yes, no = await self.data.feedback_counts(service, week)
+        return week, yes, no
 
     def today(self, service: str) -> str:
         return self._day(service)

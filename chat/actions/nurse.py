@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chat.actions.base import ActionsBase, log, state_frame
-from chat.domain import conversation as model
 from chat.domain.conversation import (
     AUTO_CLOSE_OUTCOME,
     TRANSITIONS,
@@ -13,7 +12,7 @@ from chat.domain.conversation import (
     State,
     check,
 )
-from chat.domain.staff import Nurse
+from chat.domain.staff import Nurse, lead_services
 from chat.errors import (
     AlreadyClaimed,
     BadOutcome,
@@ -29,7 +28,8 @@ _NOT_HOLDER = "Only the nurse who has the conversation can {} it."
 
 class NurseActions(ActionsBase):
     async def claim(self, nurse: Nurse, cid: str) -> Conversation:
-        """Claim a waiting conversation: state, slot, queue and active set in one step."""
+        """Claim a waiting (or later) conversation: state, slot, queue (or answer-later list)
+        and active set in one step."""
         conv = await self.conversation_for(nurse, cid)
         service = self.service(conv.service)
         frame = state_frame(cid, TRANSITIONS[Move.CLAIM].target, nurse=nurse.display_name)
@@ -44,7 +44,9 @@ class NurseActions(ActionsBase):
         if reply.status != 1:
             raise AlreadyClaimed()  # claimed and moved on to another service meanwhile
         waited = float(reply.value or 0)
-        await self.dashboard.on_claimed(nurse, conv, waited)
+        # A wait in the answer-later list is not a wait in the live queue: no claim sample.
+        await self.dashboard.on_claimed(nurse, conv, waited,
+                                        live=reply.came_from != State.LATER)
         log.info("claimed", extra={"service": conv.service})
         return await self.fresh(cid)
 
@@ -73,8 +75,10 @@ class NurseActions(ActionsBase):
     async def rekey(self, nurse: Nurse, cid: str, key_bundle: str, epoch: int) -> None:
         """Store a conversation key re-sealed (by a team member's client) to the current epoch.
 
-        The server cannot check the bundle's contents (it cannot open it); it checks who sends
-        it and that it is for the service's current epoch, so only the newest team can read.
+        The server cannot check the bundle's contents (it cannot open it); it checks that it is
+        for the service's current epoch, so only the newest team can read, and who sends it:
+        a member while the conversation waits, only the nurse who has it or a lead of the
+        service once it is active (docs/crypto.md), atomically with the write.
         """
         conv = await self.conversation_for(nurse, cid)
         if conv.state == State.CLOSED:
@@ -82,7 +86,15 @@ class NurseActions(ActionsBase):
         current = await self.teamkeys.current_epoch(conv.service)
         if current is None or epoch != current:
             raise StaleKeyBundle()
-        await self.store.set_fields(cid, {model.KEY_BUNDLE: key_bundle, model.EPOCH: epoch})
+        lead = any(s.id == conv.service for s in lead_services(self.config, nurse))
+        reply = await self.store.rekey(conv, nurse.username, lead, key_bundle, epoch)
+        if reply.status == 0 and reply.state == State.CLOSED:
+            raise ConversationClosed()
+        if reply.status != 1:
+            raise NotAuthorized("Only the nurse who has the conversation, or a lead of the "
+                                "service, can re-key it.")
+        await self.dashboard.audit.record(conv.service, nurse.username, "rekey", cid,
+                                          f"epoch {conv.epoch} -> {epoch}")
 
     async def flag(self, nurse: Nurse, cid: str, kind: str) -> Conversation:
         conv = await self.conversation_for(nurse, cid)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from chat.actions.base import ActionsBase, state_frame
 from chat.domain.conversation import TRANSITIONS, Actor, Conversation, Move, check
-from chat.domain.staff import Nurse
+from chat.domain.staff import Nurse, transfer_targets
 from chat.errors import BadTransfer, CapacityReached, KeyBundleRequired, NotAuthorized
 
 _NOT_HOLDER = "Only the nurse who has the conversation can transfer it."
-
 
 
 def parse_history(raw: str) -> list[dict[str, object]]:
@@ -41,6 +40,9 @@ class TransferActions(ActionsBase):
         move = Move.TRANSFER_TO_NURSE if to_nurse else Move.TRANSFER_TO_QUEUE
         check(move, conv.state, conv.actor(nurse.username), _NOT_HOLDER)
         target = self.service(to_service or conv.service)
+        if target not in transfer_targets(self.config, self.service(conv.service)):
+            # Refused before anything is stored: nothing moves and no note is kept.
+            raise BadTransfer("A conversation can go only to services of its municipality.")
         if to_nurse:
             if to_nurse not in target.members or to_nurse == nurse.username:
                 raise BadTransfer()

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hmac
 from dataclasses import dataclass
 
 from anon import resume as resume_codes
 from anon import tokens
-from chat.actions.base import ActionsBase
+from chat.actions.later import LaterActions
 from chat.domain import conversation as model
-from chat.domain.conversation import Conversation, Move
+from chat.domain.conversation import Conversation, Move, State
+from chat.domain.later import reply_due
 from chat.errors import (
     BadResumeCode,
     BadToken,
     ConversationClosed,
+    ConversationFull,
+    InvalidState,
     NotAuthorized,
     RateLimited,
     ResumeHandleTaken,
-    ServiceClosed,
+    SessionEnded,
     TooManyAttempts,
 )
+from chat.metrics import registry as metrics
 from chat.protocol import events
 from chat.protocol.commands import ResumeSetup
 from chat.protocol.events import encode
 from chat.store.conversations import AppendResult
+from chat.store.queues import PRESENCE_TTL, WaitingSlot
 
 
 @dataclass(frozen=True)
@@ -33,16 +37,17 @@ class Started:
     conversation: str
     token: str
     service: str
+    # The client's waiting slot this start holds while it waits (None: a later start).
+    slot: WaitingSlot | None
 
 
-class YouthActions(ActionsBase):
+class YouthActions(LaterActions):  # a youth's later moves are in later.py
     async def start(
         self, service_id: str, key_bundle: str, epoch: int, resume: ResumeSetup | None,
         client_key: str,
     ) -> Started:
         service = self.service(service_id)
-        if not service.hours.is_open(service.local_now(self.clock.now())):
-            raise ServiceClosed()
+        move = await self.start_move(service)
         await self.check_bundle(service.id, key_bundle, epoch)
         if not await self.limits.hit("start", client_key, self.hour(),
                                      self.config.limits.starts_per_client_per_hour, 3600):
@@ -50,7 +55,7 @@ class YouthActions(ActionsBase):
         cid = tokens.new_conversation_id()
         token = tokens.new_token()
         ttl = service.retention_seconds
-        resume_hash = resume_backup = ""
+        resume_hash = resume_backup = tag = ""
         if resume is not None:
             handle = resume_codes.parse_words(resume.handle, resume_codes.HANDLE_WORDS)
             if handle is None or not resume_codes.valid_auth(resume.auth):
@@ -63,10 +68,34 @@ class YouthActions(ActionsBase):
         now = self.clock.now()
         fields = model.new_hash(
             service.id, now, tokens.token_hash(self.config.secrets.token_key, token),
-            key_bundle, epoch, resume_hash, resume_backup)
-        await self.store.create(cid, fields, ttl, now)
+            key_bundle, epoch, resume_hash, resume_backup, move=move)
+        slot = self.waiting_slot(client_key) if move == Move.START else None
+        if not await self.store.create(cid, fields, ttl, now, slot):
+            if resume is not None:
+                await self.limits.release_handle(tag, cid)
+            raise RateLimited("Too many conversations waiting from here. Try again later.")
         await self.dashboard.on_started(service.id)
-        return Started(cid, token, service.id)
+        await self.tell(self.notices.youth_waiting(service.id))
+        return Started(cid, token, service.id, slot)
+
+    def waiting_slot(self, client_key: str) -> WaitingSlot:
+        """A new start's slot: it counts toward the client's waiting starts for as long as its
+        socket pings, then while presence lapses and the grace runs (after which the sweep
+        sets a still-absent youth's conversation aside)."""
+        limits = self.config.limits
+        return WaitingSlot(client_key, tokens.new_conversation_id(),
+                           limits.waiting_starts_per_client,
+                           PRESENCE_TTL + limits.waiting_gone_grace_seconds)
+
+    async def come_back(self, conv: Conversation) -> None:
+        """The youth of a waiting conversation is connected again: if the gone sweep had set
+        it aside, it counts in the queue again, at its original place (docs/queue.md)."""
+        if conv.state == State.WAITING:
+            await self.store.unpark(conv.id, conv.service)
+
+    async def set_aside_if_gone(self, cid: str, service: str) -> bool:
+        """The gone sweep's one write: see ``QueueStore.park``."""
+        return await self.store.park(cid, service, self.config.limits.waiting_gone_grace_seconds)
 
     async def authenticate(self, cid: str, token: str) -> Conversation:
         conv = await self.store.get(cid)
@@ -99,44 +128,77 @@ class YouthActions(ActionsBase):
             raise BadResumeCode()
         tag = resume_codes.handle_tag(self.config.secrets.token_key, handle)
         cid = await self.limits.handle_conversation(tag)
-        if cid is None:
-            raise BadResumeCode()
-        if await self.limits.resume_attempts(cid) >= limits.resume_attempts_per_conversation:
+        # Counted before the slow check, and unknown handles too: the answers and the work
+        # done are the same whether the handle exists or not.
+        if not await self.limits.count_resume_attempt(tag, cid,
+                                                      limits.resume_attempts_per_conversation):
             raise TooManyAttempts()
-        conv = await self.store.get(cid)
+        conv = await self.store.get(cid) if cid else None
         stored = conv.resume_hash if conv is not None else ""
-        if conv is None or not stored \
-                or not await asyncio.to_thread(resume_codes.verify_auth, auth, stored):
-            await self.limits.failed_resume(cid)
+        # Always one argon2 verification (a dummy hash when there is no code to check).
+        if not await asyncio.to_thread(resume_codes.verify_auth, auth, stored or None) \
+                or conv is None:
             raise BadResumeCode()
         token = tokens.new_token()
-        await self.store.set_fields(cid, {
-            model.TOKEN_HASH: tokens.token_hash(self.config.secrets.token_key, token)})
-        await self.limits.clear_resume_attempts(cid)
+        await self.store.set_fields(conv.id, {
+            model.TOKEN_HASH: tokens.token_hash(self.config.secrets.token_key, token),
+            model.RESUMED_AT: int(self.clock.now())})
+        await self.limits.clear_resume_attempts(conv.id)
         return conv, token, conv.resume_backup
 
     async def send(
         self, conv: Conversation, role: str, sender: str, cmid: str, body: str,
-        writer: str = "",
+        writer: str = "", session: str = "",
     ) -> AppendResult:
         """Append a message. ``writer`` is the nurse who must have the conversation (checked
-        atomically by the append script); empty for the youth's own connection."""
+        atomically by the append script); empty for the youth's own connection. ``session``:
+        the nurse's session tag, checked in the same step (``Store.append_checks_session``);
+        SessionEnded when it has ended."""
         service = self.service(conv.service)
         ts = int(self.clock.now())
         prefix, suffix = events.deliver_template(conv.id, role, sender, cmid, body, ts)
-        result = await self.store.append(conv.id, cmid, role, sender, body, ts,
-                                         service.retention_seconds, prefix, suffix, writer)
+        limits = self.config.limits
+        result = await self.store.append(
+            conv.id, cmid, role, sender, body, ts, service.retention_seconds, prefix, suffix,
+            writer, caps=(limits.max_messages_per_conversation, limits.max_bytes_per_conversation),
+            service=conv.service, session=session)
         if result == -1:
             raise BadToken()
         if result == -2:
             raise ConversationClosed()
         if result == -3:
             raise NotAuthorized("Claim the conversation before writing in it.")
+        if result == -4:
+            raise ConversationFull()
+        if result == -5:
+            raise SessionEnded()
         assert isinstance(result, AppendResult)
-        return dataclasses.replace(result, ts=ts) if result.status == 1 else result
+        if result.status != 1:
+            return result
+        metrics.message_stored(role)
+        if writer:  # a nurse's message
+            if result.later_owed:
+                await self.answered_later(conv, result.later_owed, ts)
+            if result.subscribed:
+                await self.tell(self.notices.nurse_answered(conv))
+        elif result.listed:  # now owed in a later conversation: say when it is promised by
+            await self.store.notify(conv.id, encode(events.State(
+                conversation=conv.id, state=State.LATER, due=reply_due(result.listed, service))))
+        return result
 
-    async def typing(self, cid: str, role: str) -> None:
-        await self.store.notify(cid, encode(events.Typing(conversation=cid, from_=role)))
+    async def typing(self, cid: str, role: str, stopped: bool = False) -> None:
+        await self.store.notify(cid, encode(events.Typing(conversation=cid, from_=role,
+                                                          stopped=True if stopped else None)))
+
+    async def feedback(self, conv: Conversation, helpful: bool) -> bool:
+        """Count the youth's "was this helpful?" once per ended conversation, in a counter per
+        service and week that names no conversation. False when it was already counted."""
+        fresh = await self.store.get(conv.id)
+        if fresh is None:
+            raise BadToken()
+        if fresh.state != State.CLOSED:
+            raise InvalidState("Feedback is given after the conversation has ended.")
+        return await self.dashboard.feedback(fresh, helpful)
 
     async def end_by_youth(self, conv: Conversation) -> None:
         await self.close_as(conv, Move.END_BY_YOUTH, "youth_ended")

@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
-import redis.asyncio as aioredis
 import tomli_w
 
 from chat.config import Config, load_config, parse_services
 from chat.errors import ConfigError
+from chat.store.client import connect
 
 REDIS_URL_FILE = "redis.url"
 
@@ -45,10 +45,10 @@ def _redis_url(config: Config) -> str:
 # -- serve ---------------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     from hypercorn.asyncio import serve
-    from hypercorn.config import Config as HypercornConfig
 
     from chat.app import create_app
     from chat.server.logs import setup_logging
+    from chat.server.serving import hypercorn_config
 
     setup_logging(os.environ.get("HELSEPRAT_LOG_LEVEL", "INFO"))
     config = _config_or_exit()
@@ -57,17 +57,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # production server points it at the municipality's Redis.
         print("helseprat: set REDIS_URL (make run starts a private Redis for you)", file=sys.stderr)
         return 2
-    app = create_app(config)
-    hc = HypercornConfig()
-    hc.bind = [f"{args.host}:{args.port}"]
-    hc.accesslog = None  # access logs would carry addresses; we log per connection instead
+    try:
+        app = create_app(config)
+    except ConfigError as exc:
+        print(f"helseprat: configuration error: {exc}", file=sys.stderr)
+        return 2
+    hc = hypercorn_config(f"{args.host}:{args.port}")
     hc.errorlog = logging.getLogger("hypercorn.error")  # through our JSON set-up
-    hc.websocket_max_message_size = 256 * 1024
-    hc.graceful_timeout = 15
-    hc.keep_alive_timeout = 30
-    # A deep accept backlog for the reconnect burst after a restart (docs/benchmarks.md);
-    # the kernel caps it at net.core.somaxconn.
-    hc.backlog = 4096
     if args.url_file:
         Path(args.url_file).write_text(f"http://{args.host}:{args.port}\n")
     _event_loop_runner()(_serve(app, hc, serve))
@@ -110,7 +106,7 @@ def cmd_nurse(args: argparse.Namespace) -> int:
     config = _config_or_exit()
 
     async def run() -> int:
-        redis = aioredis.from_url(_redis_url(config), decode_responses=True)
+        redis = connect(_redis_url(config))
         accounts = Accounts(config, redis, SystemClock())
         try:
             if args.action == "add":
@@ -209,7 +205,7 @@ def cmd_team(args: argparse.Namespace) -> int:
     key_file_exists = path.exists()
 
     async def run() -> int:
-        redis = aioredis.from_url(_redis_url(config), decode_responses=True)
+        redis = connect(_redis_url(config))
         store = TeamKeys(redis)
         try:
             if args.action == "init":
@@ -256,12 +252,14 @@ def cmd_team(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
+    from chat.actions.push import push_setup
     from chat.app import EXTENSIONS
     from chat.extensions import build
 
     config = _config_or_exit()
     try:
         extensions = build(EXTENSIONS, config)
+        push, _ = push_setup(config)
     except ConfigError as exc:
         print(f"helseprat: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -269,6 +267,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     print(f"redis: {'REDIS_URL' if config.redis_url else 'not set (make run starts one)'}")
     print(f"municipalities: {len(config.municipalities)}; services: {len(config.services)}")
     print(f"extensions: {', '.join(ext.name for ext in extensions) or 'none'}")
+    print(f"web push: {'on' if push else 'off (no push keys in the secrets folder)'}")
     for s in config.services.values():
         if not s.members:
             print(f"warning: service {s.id} has no members")

@@ -189,3 +189,27 @@ async def nurse_connect(base: str, cookie: str) -> ProtocolClient:
         additional_headers={"Cookie": f"hp_session={cookie}", "Origin": base})
     await client.expect("hello")
     return client
+
+
+# -- answer-later ----------------------------------------------------------------------------------
+async def youth_later(client: ProtocolClient) -> Frame:
+    """The youth leaves: "answer me later". Returns the ``state`` frame (state ``later``,
+    ``due`` when an answer is owed)."""
+    await client.send({"type": "later"})
+    return await client.expect("state", where=lambda f: f.get("state") == "later")
+
+
+async def nurse_park_later(client: ProtocolClient, conversation: str) -> Frame:
+    """The holder leaves it for the youth to read and answer; returns the ``state`` frame."""
+    await client.send({"type": "later", "conversation": conversation})
+    return await client.expect("state", where=lambda f: f.get("conversation") == conversation
+                               and f.get("state") == "later")
+
+
+async def later_snapshot(client: ProtocolClient, service: str,
+                         where: Callable[[list[Frame]], bool] | None = None) -> list[Frame]:
+    """The items of the next ``later_snapshot`` of ``service`` (that ``where`` accepts)."""
+    frame = await client.expect("later_snapshot", where=lambda f: f["service"] == service
+                                and (where is None or where(f["items"])))
+    items: list[Frame] = frame["items"]
+    return items

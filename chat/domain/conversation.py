@@ -24,10 +24,16 @@ class State(enum.StrEnum):
     WAITING = "waiting"
     ACTIVE = "active"
     CLOSED = "closed"
+    # No one is live on it: it waits for a nurse's answer (if the youth's latest message is
+    # unanswered) or for the youth to come back and read it.
+    LATER = "later"
 
 
 class Move(enum.StrEnum):
     START = "start"
+    START_LATER = "start_later"  # the service is closed or no nurse is on duty
+    LEAVE_FOR_LATER = "leave_for_later"  # the youth leaves: "answer me later"
+    PARK_LATER = "park_later"  # the holder leaves it for the youth to read and answer
     CLAIM = "claim"
     RELEASE = "release"
     TRANSFER_TO_QUEUE = "transfer_to_queue"
@@ -60,17 +66,20 @@ def _t(sources: set[State], target: State, actors: set[Actor],
     return Transition(frozenset(sources), target, frozenset(actors), wrong_state)
 
 
-W, A, C = State.WAITING, State.ACTIVE, State.CLOSED
+W, A, C, L = State.WAITING, State.ACTIVE, State.CLOSED, State.LATER
 
 TRANSITIONS: Mapping[Move, Transition] = {
     Move.START: _t(set(), W, {Actor.YOUTH}),  # creates the conversation
-    Move.CLAIM: _t({W}, A, {Actor.MEMBER}, AlreadyClaimed),
+    Move.START_LATER: _t(set(), L, {Actor.YOUTH}),  # creates it, in no waiting queue
+    Move.LEAVE_FOR_LATER: _t({W, A}, L, {Actor.YOUTH}),  # from active: frees the holder's slot
+    Move.PARK_LATER: _t({A}, L, {Actor.HOLDER}, NotAuthorized),  # frees the holder's slot
+    Move.CLAIM: _t({W, L}, A, {Actor.MEMBER}, AlreadyClaimed),
     Move.RELEASE: _t({A}, W, {Actor.HOLDER}, NotAuthorized),
     Move.TRANSFER_TO_QUEUE: _t({A}, W, {Actor.HOLDER}, NotAuthorized),
     Move.TRANSFER_TO_NURSE: _t({A}, A, {Actor.HOLDER}, NotAuthorized),
     Move.CLOSE_BY_NURSE: _t({W, A}, C, {Actor.HOLDER}),
-    Move.END_BY_YOUTH: _t({W, A}, C, {Actor.YOUTH}),
-    Move.AUTO_CLOSE: _t({A}, C, {Actor.SYSTEM}),
+    Move.END_BY_YOUTH: _t({W, A, L}, C, {Actor.YOUTH}),
+    Move.AUTO_CLOSE: _t({A, L}, C, {Actor.SYSTEM}),
 }
 
 
@@ -119,6 +128,14 @@ OUTCOME = "outcome"
 WARNED = "warned"
 PERSON_TAG = "ptag"
 YOUTH_PK = "ypk"
+FEEDBACK = "fb"  # set once the youth has answered "was this helpful?" (not the answer)
+RESUMED_AT = "rs"  # when the youth last came back to it with the resume code
+# The time of the youth's oldest message no nurse message has followed yet ("" = none owed);
+# set by a youth append when empty, cleared by a nurse append (append.lua).
+OWED = "owed"
+# Set (to the owed time) once the conversation has waited in the answer-later list with that
+# answer owed: the nurse message that clears it counts in the answered-within-target figures.
+LATER_OWED = "lowed"
 
 
 def _int(fields: Mapping[str, str], name: str) -> int:
@@ -149,6 +166,9 @@ class Conversation:
     warned: int = 0
     person_tag: str = ""
     youth_pk: str = ""
+    resumed_at: int = 0
+    owed: int = 0
+    later_owed: int = 0
     token_hash: str = field(default="", repr=False)
     resume_hash: str = field(default="", repr=False)
     resume_backup: str = field(default="", repr=False)
@@ -165,6 +185,8 @@ class Conversation:
             claimed_at=_int(fields, CLAIMED_AT), closed_at=_int(fields, CLOSED_AT),
             outcome=fields.get(OUTCOME, ""), warned=_int(fields, WARNED),
             person_tag=fields.get(PERSON_TAG, ""), youth_pk=fields.get(YOUTH_PK, ""),
+            resumed_at=_int(fields, RESUMED_AT), owed=_int(fields, OWED),
+            later_owed=_int(fields, LATER_OWED),
             token_hash=fields.get(TOKEN_HASH, ""), resume_hash=fields.get(RESUME_HASH, ""),
             resume_backup=fields.get(RESUME_BACKUP, ""),
         )
@@ -179,11 +201,30 @@ class Conversation:
         return Actor.HOLDER if self.nurse and self.nurse == username else Actor.MEMBER
 
 
+# What a nurse may be told about a waiting youth having been here before, without anything
+# that identifies them: only facts about this one conversation (nothing links conversations).
+RETURNING_FIELDS = (ACR, RESUMED_AT, CLAIMED_AT)
+
+
+def returning(acr: str, resumed_at: int | str, claimed_at: int | str) -> str:
+    """``idporten`` (a thread linked to an ID-porten login: a follow-up), ``resumed`` (the youth
+    came back to it with the resume code), ``earlier`` (a nurse had it before it came back to a
+    queue: released or transferred), or ``""`` (new). The strongest fact wins."""
+    if acr:
+        return "idporten"
+    if resumed_at and str(resumed_at) != "0":
+        return "resumed"
+    if claimed_at and str(claimed_at) != "0":
+        return "earlier"
+    return ""
+
+
 def new_hash(service: str, now: float, token_hash: str, key_bundle: str, epoch: int,
-             resume_hash: str = "", resume_backup: str = "") -> dict[str, str | int]:
-    """The hash of a conversation just started (state WAITING)."""
+             resume_hash: str = "", resume_backup: str = "",
+             move: Move = Move.START) -> dict[str, str | int]:
+    """The hash of a conversation just started (state WAITING, or LATER by START_LATER)."""
     out: dict[str, str | int] = {
-        SVC: service, ST: TRANSITIONS[Move.START].target, SEQ: 0, CREATED: int(now),
+        SVC: service, ST: TRANSITIONS[move].target, SEQ: 0, CREATED: int(now),
         LAST: int(now), TOKEN_HASH: token_hash, KEY_BUNDLE: key_bundle, EPOCH: epoch}
     if resume_hash:
         out[RESUME_HASH] = resume_hash

@@ -32,6 +32,14 @@ def lead_services(config: Config, nurse: Nurse) -> list[Service]:
     return []
 
 
+def transfer_targets(config: Config, service: Service) -> list[Service]:
+    """Where a conversation of ``service`` may be transferred: the services of the same
+    municipality. The dashboard offers only these and the server refuses any other, since a
+    transfer hands the whole history to the receiving service's nurses, and a conversation
+    belongs to the municipality it was started in, whatever else its nurse staffs."""
+    return [s for s in config.services.values() if s.municipality == service.municipality]
+
+
 def require_lead(config: Config, nurse: Nurse, service: str) -> Service:
     svc = config.service(service)
     if svc is None:

@@ -54,6 +54,12 @@ def local_day(ts: float, tz: ZoneInfo) -> str:
     return dt.datetime.fromtimestamp(ts, tz=tz).date().isoformat()
 
 
+def iso_week(day: str) -> str:
+    """The ISO week ("2026-W49") of a local day ("2026-12-02")."""
+    year, week, _ = dt.date.fromisoformat(day).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def valid_day(text: str) -> bool:
     try:
         dt.date.fromisoformat(text)
@@ -82,6 +88,10 @@ class DayFigures:
     duration_p90_s: int | None
     outcomes: Mapping[str, int] = field(default_factory=dict)
     flags: Mapping[str, int] = field(default_factory=dict)
+    # Of the day's ISO week: owed answers that waited in the answer-later list, answered, and
+    # of those, answered by the promised time.
+    later_answered: int = 0
+    later_within_target: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -92,13 +102,15 @@ class DayFigures:
             "claim_median_s": self.claim_median_s, "claim_p90_s": self.claim_p90_s,
             "duration_median_s": self.duration_median_s, "duration_p90_s": self.duration_p90_s,
             "outcomes": dict(self.outcomes), "flags": dict(self.flags),
+            "later_answered": self.later_answered,
+            "later_within_target": self.later_within_target,
         }
 
 
 def figures(
     service: str, day: str, counters: Mapping[str, str | int], claim_waits: Iterable[int],
     durations: Iterable[int], outcomes: Sequence[str], waiting_now: int,
-    longest_wait_s: int | None, on_duty: int,
+    longest_wait_s: int | None, on_duty: int, later: tuple[int, int] = (0, 0),
 ) -> DayFigures:
     """Turn the stored counters and samples of a day into the figures a lead sees."""
     waits = [int(x) for x in claim_waits]
@@ -117,6 +129,7 @@ def figures(
         duration_median_s=median(durs), duration_p90_s=p90(durs),
         outcomes={o: count("o:" + o) for o in known},
         flags={k: count("f:" + k) for k in FLAG_KINDS},
+        later_answered=later[0], later_within_target=later[1],
     )
 
 

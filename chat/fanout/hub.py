@@ -12,7 +12,11 @@ a restart) share one SUBSCRIBE command.
 
 After the pub/sub connection is re-established (Redis restarted, network blip) every subscriber
 is asked to ``resync``: it re-reads its log after the last sequence it delivered, so nothing
-published while the connection was down is lost.
+published while the connection was down is lost. On a Redis Cluster the same holds per
+conversation channel (chat/fanout/shards.py): one subscribed anew — after its node's connection
+came back, or on the node that holds its slot after a fail-over — has its subscribers resync.
+The plain pub/sub connection (service channels, listeners) moves to another node when its node
+is gone from the slot map, subscribing everything again there.
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from chat.fanout.shards import ShardChannels
+from chat.metrics import registry as metrics
 from chat.store import names as keys
+from chat.store.client import is_cluster_client, node_left
 from chat.store.conversations import QueueView
 
 log = logging.getLogger("helseprat.hub")
@@ -84,6 +91,10 @@ class Hub:
         self._joining: dict[str, None] = {}
         self._confirm: dict[str, deque[asyncio.Future[None]]] = {}
         self._joins: set[asyncio.Task[None]] = set()
+        # On a Redis Cluster conversation channels are sharded (chat/fanout/shards.py); the
+        # service channels and plain listeners stay on the one plain pub/sub connection.
+        self._shards = (ShardChannels(redis, self._shard_confirmed, self._deliver)
+                        if is_cluster_client(redis) else None)
 
     async def start(self) -> None:
         await self._pubsub.subscribe(self._control)
@@ -97,6 +108,8 @@ class Hub:
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, RedisError):
                 await t
+        if self._shards is not None:
+            await self._shards.stop()
         with contextlib.suppress(RedisError, RuntimeError):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
@@ -131,7 +144,10 @@ class Hub:
             for i in range(0, len(channels), _SUBSCRIBE_CHUNK):
                 chunk = channels[i:i + _SUBSCRIBE_CHUNK]
                 try:
-                    await self._pubsub.subscribe(*chunk)
+                    if self._shards is not None:
+                        await self._shards.subscribe(chunk)
+                    else:
+                        await self._pubsub.subscribe(*chunk)
                 except (RedisError, OSError) as exc:
                     for ch in channels[i:]:  # not asked for: those waiting get the error
                         if ch in self._joining:  # wanted again meanwhile: that one goes next
@@ -155,6 +171,28 @@ class Hub:
             fut.set_result(None)
         else:
             fut.set_exception(error)
+
+    def _shard_confirmed(self, ch: str) -> None:
+        """A shard channel's SSUBSCRIBE is in effect: one of ours, or the channel subscribed anew
+        (chat/fanout/shards.py), when what was published meanwhile is in the log only."""
+        if self._confirm.get(ch):
+            self._settle(ch)
+            return
+        subs = self._subs.get(ch)
+        if not subs:  # given up while its node was away, then moved anyway: let it go
+            task = asyncio.create_task(self._let_go(ch))
+            self._joins.add(task)
+            task.add_done_callback(self._joins.discard)
+            return
+        log.info("shard channel subscribed anew; resyncing %d subscriber(s)", len(subs))
+        for sub in tuple(subs):
+            sub.resync()
+
+    async def _let_go(self, ch: str) -> None:
+        async with self._lock:
+            if self._shards is not None and ch not in self._subs and ch not in self._joining:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._shards.unsubscribe(ch)
 
     def _resubscribed(self) -> None:
         """redis-py re-subscribed every channel it knows in one command after a reconnect, and
@@ -189,7 +227,10 @@ class Hub:
             if ch in self._subs or ch in self._joining:
                 return  # wanted again meanwhile
             with contextlib.suppress(RedisError):
-                await self._pubsub.unsubscribe(ch)
+                if self._shards is not None:
+                    await self._shards.unsubscribe(ch)
+                else:
+                    await self._pubsub.unsubscribe(ch)
 
     # -- plain channels --------------------------------------------------------------------
     async def listen(self, channel: str, listener: ChannelListener) -> None:
@@ -237,9 +278,13 @@ class Hub:
                 msg = await self._pubsub.get_message(timeout=None)
                 backoff = 0.1
             except (RedisError, OSError) as exc:
+                metrics.redis_error(exc)
                 log.warning("pubsub connection lost: %s", type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+                if self._shards is not None and await node_left(self._redis, self._pubsub):
+                    await self._move_pubsub()
+                    continue
                 with contextlib.suppress(RedisError, OSError):
                     # Re-subscribing happens in redis-py's on_connect; ping forces it.
                     await self._pubsub.ping()
@@ -253,6 +298,7 @@ class Hub:
                     # Once at start; again after a reconnect, when redis-py re-subscribes every
                     # channel in one command (ours first): all of them are in effect now.
                     if self._connected_once:
+                        metrics.redis_reconnected()
                         self._resubscribed()
                         self._resync_all()
                     self._connected_once = True
@@ -272,20 +318,45 @@ class Hub:
             if channel.startswith("s:"):
                 self.mark_dirty(channel[3:-3])  # "s:{svc}:e"
                 continue
-            subs = self._subs.get(channel)
-            if not subs:
-                continue
-            space = data.index(" ")
-            seq = int(data[:space])
-            frame = data[space + 1:]
-            for sub in tuple(subs):
-                sub.push(seq, frame)
+            self._deliver(channel, data)
 
-    def _resync_all(self) -> None:
+    async def _move_pubsub(self) -> None:
+        """(Cluster) the plain channels on a new pub/sub connection, on the node that holds
+        the control channel's slot now: its confirmation, first, marks the reconnect."""
+        async with self._lock:
+            old, new = self._pubsub, self._redis.pubsub()
+            channels = [ch for ch in old.channels if ch != self._control]
+            try:
+                await new.subscribe(self._control, *channels)
+            except (RedisError, OSError):
+                with contextlib.suppress(RedisError, OSError, RuntimeError):
+                    await new.aclose()  # type: ignore[no-untyped-call]
+                return
+            self._pubsub = new
+            log.info("pubsub moved to another node (its node left the cluster's slot map)")
+            with contextlib.suppress(RedisError, OSError, RuntimeError):
+                await old.aclose()  # type: ignore[no-untyped-call]
+
+    def _deliver(self, channel: str, data: str) -> None:
+        """A conversation channel's ``"<seq> <frame>"`` to its subscribers here."""
+        subs = self._subs.get(channel)
+        if not subs:
+            return
+        space = data.index(" ")
+        seq = int(data[:space])
+        frame = data[space + 1:]
+        for sub in tuple(subs):
+            sub.push(seq, frame)
+
+    def _resync_convs(self) -> None:
         log.info("pubsub reconnected; resyncing %d channels", len(self._subs))
         for subs in self._subs.values():
             for sub in tuple(subs):
                 sub.resync()
+
+    def _resync_all(self) -> None:
+        if self._shards is None:
+            self._resync_convs()
         for service in self._watchers:
             self.mark_dirty(service)
         for listener in self._listeners.values():

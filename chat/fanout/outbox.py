@@ -17,6 +17,7 @@ from collections import deque
 
 from starlette.websockets import WebSocket, WebSocketState
 
+from chat.metrics import registry as metrics
 from chat.protocol.events import Event, encode
 
 
@@ -26,17 +27,21 @@ class Outbox:
     def __init__(self, ws: WebSocket, maxsize: int = 1024) -> None:
         self._ws = ws
         self._maxsize = maxsize
-        self._pending: deque[str] | None = None  # frames put and not yet taken by the writer
+        # Frames put and not yet taken by the writer; a timed one (a live deliver) with the
+        # moment it was put, for the relay histogram (chat/metrics/registry.py)
+        self._pending: deque[str | tuple[str, float]] | None = None
         self._writer: asyncio.Task[None] | None = None  # while there is something to write
         self._finished = False  # the socket was closed (or writing failed): nothing more to write
         self.close_code: int | None = None
 
-    def put(self, frame: str) -> None:
-        """Queue ``frame`` (never awaits); frames are written in the order they were put."""
+    def put(self, frame: str, since: float = 0.0) -> None:
+        """Queue ``frame`` (never awaits); frames are written in the order they were put.
+        ``since``: a live message's frame, put at that ``metrics.monotonic()``; its relay time
+        is observed once it is written."""
         if self.close_code is not None:
             return
         if self._writer is None and not self._finished:
-            self._writer = asyncio.create_task(self._write(frame))  # the writer takes it
+            self._writer = asyncio.create_task(self._write(frame, since))  # the writer takes it
             return
         pending = self._pending
         if pending is None:
@@ -44,7 +49,7 @@ class Outbox:
         elif len(pending) >= self._maxsize:
             self.close(1013)  # try again later
             return
-        pending.append(frame)
+        pending.append((frame, since) if since else frame)
 
     def send(self, event: Event) -> None:
         """Queue ``event``, encoded (see ``put``)."""
@@ -69,14 +74,21 @@ class Outbox:
         if writer is not None:
             await writer
 
-    async def _write(self, frame: str | None) -> None:
+    async def _write(self, frame: str | None, since: float = 0.0) -> None:
         ws = self._ws
         idle = False
         try:
             if frame is not None:
                 await ws.send_text(frame)
+                if since:
+                    metrics.relayed(since)
             while pending := self._pending:
-                await ws.send_text(pending.popleft())
+                item = pending.popleft()
+                if isinstance(item, str):
+                    await ws.send_text(item)
+                else:
+                    await ws.send_text(item[0])
+                    metrics.relayed(item[1])
             idle = self.close_code is None
         except (OSError, RuntimeError):
             pass

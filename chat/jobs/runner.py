@@ -15,6 +15,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
+from chat.metrics import registry as metrics
 from chat.store.leases import LeaseStore
 
 log = logging.getLogger("helseprat.jobs")
@@ -68,6 +69,7 @@ class Runner:
             finally:
                 renewing.cancel()
         except (RedisError, OSError) as exc:
+            metrics.redis_error(exc)
             self._failed(job, f"{type(exc).__name__}", trace=False)
             return False
         except Exception:

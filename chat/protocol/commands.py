@@ -6,6 +6,7 @@ They are the vocabulary between the protocol core (which parses and checks) and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -50,10 +51,40 @@ class Send:
 @dataclass(frozen=True)
 class Typing:
     conversation: str
+    stopped: bool = False  # the writer cleared the field: hide the indicator now
 
 
 @dataclass(frozen=True)
 class End:
+    conversation: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The youth's one answer to "was this helpful?" after the conversation ended."""
+
+    conversation: str
+    helpful: bool
+
+
+@dataclass(frozen=True)
+class Later:
+    """The youth leaves: "answer me later" (LEAVE_FOR_LATER)."""
+
+    conversation: str
+
+
+@dataclass(frozen=True)
+class PushSubscribe:
+    """Tell me by Web Push when a nurse answers: the browser's subscription, unchecked yet
+    (chat/push/subscription.py checks it), and the language of the notice."""
+
+    conversation: str
+    subscription: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class PushUnsubscribe:
     conversation: str
 
 
@@ -81,6 +112,13 @@ class Close:
 
 @dataclass(frozen=True)
 class Release:
+    conversation: str
+
+
+@dataclass(frozen=True)
+class ParkLater:
+    """The holder leaves it for the youth to read and answer (PARK_LATER)."""
+
     conversation: str
 
 
@@ -163,8 +201,24 @@ class Journal:
     sealed_note: str
 
 
+@dataclass(frozen=True)
+class ProposeAppointment:
+    """A nurse proposes a time and place to the youth of a linked thread (not chat text:
+    the server reads it, seals it with the youth's appointments, and books it with the EPJ
+    when the youth accepts). ``start`` is Europe/Oslo wall-clock time, ``YYYY-MM-DDTHH:MM``."""
+
+    conversation: str
+    proposal_id: str
+    start: str
+    minutes: int
+    place: str
+    type_code: str
+
+
 Command = (
-    Start | Resume | ResumeWithCode | Send | Typing | End | Ping | Claim | Open | Close | Release | Rekey
+    Start | Resume | ResumeWithCode | Send | Typing | End | Feedback | Ping | Claim | Open | Close | Release | Rekey
+    | Later | ParkLater
+    | PushSubscribe | PushUnsubscribe
     | DashboardCommand
-    | ResumeSession | Reseal | Journal
+    | ResumeSession | Reseal | Journal | ProposeAppointment
 )

@@ -20,7 +20,6 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from anon.ratelimit import TokenBucket
-from chat.config import Limits
 from chat.errors import (
     BadFrame,
     ClientError,
@@ -31,8 +30,10 @@ from chat.errors import (
     UnknownType,
     UnsupportedVersion,
 )
+from chat.limits import Limits
 from chat.protocol import PROTOCOL_VERSION
 from chat.protocol import commands as c
+from chat.protocol.jsontext import JsonRefused, parse_json
 
 
 class Role(enum.Enum):
@@ -72,6 +73,7 @@ _CMID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _CONV = re.compile(r"[A-Za-z0-9_-]{16,32}")
 _BODY = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _BODY_MAX = 65536
+_PATH_PART = re.compile(r"[A-Za-z0-9_]{1,40}")  # schema names and indexes, never other text
 _SEND_KEYS = {Role.YOUTH: frozenset({"v", "type", "cmid", "body"}),
               Role.NURSE: frozenset({"v", "type", "cmid", "body", "conversation"})}
 _BARE_KEYS = {Role.YOUTH: frozenset({"v", "type"}),
@@ -126,6 +128,10 @@ _YOUTH_ALLOWED: dict[str, frozenset[ConnState]] = {
     "send": frozenset({ConnState.BOUND}),
     "typing": frozenset({ConnState.BOUND}),
     "end": frozenset({ConnState.BOUND}),
+    "feedback": frozenset({ConnState.BOUND}),
+    "later": frozenset({ConnState.BOUND}),
+    "push_subscribe": frozenset({ConnState.BOUND}),
+    "push_unsubscribe": frozenset({ConnState.BOUND}),
     "ping": frozenset({ConnState.NEW, ConnState.BOUND}),
 }
 
@@ -176,13 +182,16 @@ class Connection:
             self._strikes += 1
             return Rejected(RateLimited(), fatal=self._strikes > self.limits.frame_burst)
         try:
-            obj = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            return Rejected(BadFrame())
+            obj = parse_json(data)
+        except JsonRefused as exc:
+            return Rejected(BadFrame(f"The frame is not JSON we accept: {exc}."))
         if not isinstance(obj, dict):
             return Rejected(BadFrame("A frame must be a JSON object."))
         kind = obj.get("type")
-        ref = obj.get("cmid") if isinstance(obj.get("cmid"), str) else None
+        # Only a well-formed cmid is echoed: an error frame never carries the client's own
+        # malformed text back (markup, control characters) in a field clients trust.
+        cmid = obj.get("cmid")
+        ref = cmid if cmid.__class__ is str and _CMID.fullmatch(cmid) is not None else None
         if obj.get("v") != PROTOCOL_VERSION:
             return Rejected(UnsupportedVersion(), ref)
         validator = validators(self.role).get(kind) if isinstance(kind, str) else None
@@ -192,7 +201,8 @@ class Connection:
             try:
                 validator.validate(obj)
             except ValidationError as exc:
-                where = "/".join(str(p) for p in exc.absolute_path) or "frame"
+                where = "/".join(p for p in map(str, exc.absolute_path)
+                                 if _PATH_PART.fullmatch(p)) or "frame"
                 return Rejected(SchemaViolation(f"Invalid field: {where}."), ref or kind)
         if self.role is Role.YOUTH:
             assert isinstance(kind, str)
@@ -203,29 +213,9 @@ class Connection:
         return self._command(kind, obj)
 
     def _command(self, kind: str | None, o: dict[str, Any]) -> c.Command:
-        after = int(o.get("after", 0))
         if self.role is Role.YOUTH:
-            bound = self.conversation or ""
-            match kind:
-                case "start":
-                    r = o.get("resume")
-                    setup = c.ResumeSetup(r["handle"], r["auth"], r["backup"]) if r else None
-                    return c.Start(o["service"], o.get("key_bundle", ""), int(o.get("epoch", 0)),
-                                   setup)
-                case "resume":
-                    return c.Resume(o["conversation"], o["token"], after)
-                case "resume_code":
-                    return c.ResumeWithCode(o["handle"], o["auth"], after)
-                case "resume_session":
-                    return c.ResumeSession(o["conversation"], after)
-                case "send":
-                    return c.Send(bound, o["cmid"], o["body"])
-                case "typing":
-                    return c.Typing(bound)
-                case "end":
-                    return c.End(bound)
-                case _:
-                    return c.Ping()
+            return self._youth_command(kind, o)
+        after = int(o.get("after", 0))
         match kind:
             case "claim":
                 return c.Claim(o["conversation"])
@@ -234,11 +224,13 @@ class Connection:
             case "send":
                 return c.Send(o["conversation"], o["cmid"], o["body"])
             case "typing":
-                return c.Typing(o["conversation"])
+                return c.Typing(o["conversation"], o.get("stopped") is True)
             case "close":
                 return c.Close(o["conversation"], o["outcome"])
             case "release":
                 return c.Release(o["conversation"])
+            case "later":
+                return c.ParkLater(o["conversation"])
             case "rekey":
                 return c.Rekey(o["conversation"], o["key_bundle"], int(o["epoch"]))
             case "reseal":
@@ -252,11 +244,47 @@ class Connection:
                 return c.Flag(o["conversation"], o["kind"])
             case "journal":
                 return c.Journal(o["conversation"], o["msg_id"], o["sealed_note"])
+            case "propose_appointment":
+                return c.ProposeAppointment(o["conversation"], o["proposal_id"], o["start"],
+                                            int(o["minutes"]), o["place"], o["type_code"])
             case "queue":
                 return c.QueueRequest(o["service"])
             case "overview":
                 return c.OverviewRequest(o["service"], o.get("day", ""))
             case "audit":
                 return c.AuditRequest(o["service"])
+            case _:
+                return c.Ping()
+
+    def _youth_command(self, kind: str | None, o: dict[str, Any]) -> c.Command:
+        after = int(o.get("after", 0))
+        bound = self.conversation or ""
+        match kind:
+            case "start":
+                r = o.get("resume")
+                setup = c.ResumeSetup(r["handle"], r["auth"], r["backup"]) if r else None
+                return c.Start(o["service"], o.get("key_bundle", ""), int(o.get("epoch", 0)),
+                               setup)
+            case "resume":
+                return c.Resume(o["conversation"], o["token"], after)
+            case "resume_code":
+                return c.ResumeWithCode(o["handle"], o["auth"], after)
+            case "resume_session":
+                return c.ResumeSession(o["conversation"], after)
+            case "send":
+                return c.Send(bound, o["cmid"], o["body"])
+            case "typing":
+                return c.Typing(bound, o.get("stopped") is True)
+            case "end":
+                return c.End(bound)
+            case "feedback":
+                return c.Feedback(bound, o["helpful"] is True)
+            case "later":
+                return c.Later(bound)
+            case "push_subscribe":
+                return c.PushSubscribe(bound, {"endpoint": o["endpoint"], "keys": o["keys"],
+                                               "lang": o.get("lang", "nb")})
+            case "push_unsubscribe":
+                return c.PushUnsubscribe(bound)
             case _:
                 return c.Ping()

@@ -9,50 +9,18 @@ fan-out forwards the same text to every receiver.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, cast
 
 from chat.protocol import PROTOCOL_VERSION
+from chat.protocol.eventbase import Event as Event
+from chat.protocol.eventbase import JSONObject as JSONObject
+from chat.protocol.eventbase import dumps as _dumps
+from chat.protocol.extension_events import AppointmentStatus as AppointmentStatus
+from chat.protocol.extension_events import JournalStatus as JournalStatus
 
 if TYPE_CHECKING:
     from chat.errors import ClientError
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-JSONObject = dict[str, object]
-
-# attribute name, wire name, left out when None
-Layout = tuple[tuple[str, str, bool], ...]
-_layouts: dict[type[Event], Layout] = {}
-
-
-def _layout(cls: type[Event]) -> Layout:
-    layout = _layouts.get(cls)
-    if layout is None:
-        layout = tuple((f.name, f.name.rstrip("_"), f.name in cls.optional)
-                       for f in dataclasses.fields(cast(Any, cls)))
-        _layouts[cls] = layout
-    return layout
-
-
-class Event:
-    """Base of every outbound event; subclasses are frozen, keyword-only dataclasses."""
-
-    __slots__ = ()
-    type: ClassVar[str]
-    optional: ClassVar[frozenset[str]] = frozenset()
-
-    def payload(self) -> JSONObject:
-        """The frame as a dict, in wire order."""
-        out: JSONObject = {"v": PROTOCOL_VERSION, "type": self.type}
-        for attr, wire, optional in _layout(type(self)):
-            value = getattr(self, attr)
-            if value is None and optional:
-                continue
-            out[wire] = value
-        return out
 
 
 def encode(event: Event) -> str:
@@ -149,8 +117,10 @@ def deliver_template(
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Typing(Event):
     type = "typing"
+    optional = frozenset({"stopped"})
     conversation: str
     from_: str
+    stopped: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,9 +140,9 @@ class State(Event):
 
     type = "state"
     optional = frozenset({"service", "transferred", "key_bundle", "epoch", "nurse", "outcome",
-                          "verified", "flag", "history"})
+                          "verified", "flag", "history", "due"})
     conversation: str
-    state: str  # waiting · active · closed
+    state: str  # waiting · active · closed · later
     service: str | None = None
     transferred: bool | None = None
     key_bundle: str | None = None
@@ -182,6 +152,14 @@ class State(Event):
     verified: JSONObject | None = None  # identity bridge: an ID-porten-verified thread
     flag: str | None = None
     history: list[JSONObject] | None = None
+    # later: when the owed answer is promised by (unix seconds); null while none is promised.
+    due: int | None = None
+
+    def payload(self) -> JSONObject:
+        out = Event.payload(self)
+        if self.due is None and self.state == "later":
+            out["due"] = None  # a later state always says whether an answer is promised
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +173,21 @@ class HistoryEnd(Event):
 class Claimed(Event):
     type = "claimed"
     conversation: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Feedback(Event):  # "was this helpful?": counted is False when already answered
+    type = "feedback"
+    conversation: str
+    counted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Push(Event):  # the youth's push subscription for the conversation: on or off
+    type = "push"
+    conversation: str
+    on: bool
+    tag: str | None = None  # the notices' tag (random per subscription), when on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -266,6 +259,16 @@ class Dashboard(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueSnapshot(Event):
     type = "queue_snapshot"
+    service: str
+    items: list[JSONObject]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LaterSnapshot(Event):
+    """The service's answer-later list, oldest owed first: items of conversation, owed (unix
+    seconds), due (unix seconds or null) and returning."""
+
+    type = "later_snapshot"
     service: str
     items: list[JSONObject]
 
@@ -373,18 +376,3 @@ class Resealed(Event):
     type = "resealed"
     conversation: str
     device: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class JournalStatus(Event):
-    """A journal note's status; ``at`` is left out when None."""
-
-    type = "journal_status"
-    optional = frozenset({"at"})
-    conversation: str
-    msg_id: str
-    status: str
-    code: str
-    text: str
-    at: int | None = None
-

@@ -1,7 +1,8 @@
 """The audit log: an append-only Redis stream per service, trimmed by the service's retention.
 
-Entries say who did what to which conversation and when (claim, release, transfer, flag, close,
-auto-close, export, canned-reply changes). Staff usernames are recorded; youth content never is.
+Entries say who did what to which conversation (by its on-screen reference) and when (claim,
+release, transfer, flag, close, auto-close, export, canned-reply changes). Staff usernames are
+recorded; youth content never is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from redis.exceptions import ResponseError
 from chat.clock import Clock
 from chat.config import Config
 from chat.store import names as keys
+
+# The audit log outlives the conversations it speaks of (audit_retention_days against
+# retention_days), so it keeps only the reference staff see on their screens, the id's first
+# characters: enough to follow one conversation's entries, and nothing that finds the
+# conversation, its keys or its youth once the conversation itself is gone.
+CONVERSATION_REF = 6
 
 ACTIONS = ("claim", "release", "transfer", "flag", "close", "auto_close", "export",
            "canned_add", "canned_remove", "view_audit", "journal")
@@ -46,7 +53,7 @@ class Audit:
         days = svc.audit_retention_days if svc is not None else 365
         now_ms = int(self.clock.now() * 1000)
         fields: dict[str, str | int] = {"t": now_ms // 1000, "a": actor, "x": action,
-                                        "c": conversation, "d": detail[:500]}
+                                        "c": conversation[:CONVERSATION_REF], "d": detail[:500]}
         minid = max(0, now_ms - days * 86_400_000)
         try:
             # Ids follow the injected clock, so MINID trimming follows the retention in days.

@@ -46,6 +46,39 @@ class DashboardStore:
         counters, waits, durs, waiting, oldest = await pipe.execute()
         return counters, waits, durs, int(waiting), oldest
 
+    async def feedback(self, cid: str, service: str, week: str, helpful: bool, ttl: int) -> bool:
+        """Count one answer unless this conversation has answered already (first one wins).
+        Two steps, not one script: the marker and the counter live in different slots, and a
+        crash between them loses one count, never doubles one."""
+        if not await self.redis.hsetnx(keys.meta(cid), model.FEEDBACK, "1"):
+            return False
+        key = keys.feedback(service, week)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(key, "yes" if helpful else "no", 1)
+        pipe.expire(key, ttl)
+        await pipe.execute()
+        return True
+
+    async def feedback_counts(self, service: str, week: str) -> tuple[int, int]:
+        """(helpful, not helpful) answers of the week."""
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.feedback(service, week)))
+        return int(raw.get("yes", 0)), int(raw.get("no", 0))
+
+    async def count_later(self, service: str, week: str, within: bool, ttl: int) -> None:
+        """One owed answer given (``within``: by the promised time) in the week's figures."""
+        key = keys.later_week(service, week)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(key, "answered", 1)
+        if within:
+            pipe.hincrby(key, "within", 1)
+        pipe.expire(key, ttl)
+        await pipe.execute()
+
+    async def later_counts(self, service: str, week: str) -> tuple[int, int]:
+        """(answered, answered by the promised time) of the week."""
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.later_week(service, week)))
+        return int(raw.get("answered", 0)), int(raw.get("within", 0))
+
     async def keep_notes(self, cid: str, ttl: int) -> None:
         await self.redis.expire(keys.notes(cid), ttl)
 

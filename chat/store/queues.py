@@ -8,10 +8,41 @@ from functools import cached_property
 from typing import cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 from chat.clock import Clock
+from chat.domain.conversation import RETURNING_FIELDS, State, returning
 from chat.store import names as keys
+from chat.store.client import is_cluster_client
 from chat.store.coalesce import Coalescer
+from chat.store.lua import Scripts
+
+PRESENCE_TTL = 45  # seconds a youth counts as connected after its last ping (pings: 20-25 s)
+
+
+@dataclass(frozen=True)
+class WaitingSlot:
+    """A start's hold on one of its client's waiting slots. The id is random, not the
+    conversation's: the slots count a client's waiting starts without naming them."""
+
+    client_key: str
+    id: str
+    limit: int  # the most slots the client may hold at once
+    ttl: float  # how long it holds without a ping: presence, then the grace
+
+
+@dataclass(frozen=True)
+class GoneView:
+    """What the gone sweep reads of one service, in one round trip."""
+
+    queued: frozenset[str]
+    online: frozenset[str]
+    absent: dict[str, float]  # conversation -> since when it has had no connection
+    set_aside: tuple[str, ...]
+
+# Queue items that carry ``returning``: the longest-waiting ones, which is where a nurse looks;
+# a read per item of a queue of thousands on every change would cost more than it tells.
+RETURNING_READS = 100
 
 
 @dataclass(frozen=True)
@@ -41,20 +72,23 @@ class QueueView:
         waits = sorted(self.recent_waits)
         return waits[len(waits) // 2]
 
-    def expected_wait(self, position: int) -> int | None:
-        """Median of the last 20 claim waits, times the position; None without history.
+    def expected_wait(self, position: int, default_s: int | None = None) -> int | None:
+        """Median of the last 20 claim waits, times the position; without history the
+        service's configured wait per place (``default_s``), else None.
 
         Deliberately simple and explained in docs/queue.md: it uses only claim times (metadata),
         and it errs on the long side for the first in line rather than promising "now".
         """
-        median = self.median_wait
+        median = self.median_wait if self.median_wait is not None else default_s
         if median is None:
             return None
         return max(30, median) * position
 
 
 class QueueStore:
-    """Reads of the queues and active sets, and presence marks."""
+    """Reads of the queues and active sets, presence marks, and youths who went away."""
+
+    scripts: Scripts  # set by the Store
 
     def __init__(self, redis: aioredis.Redis, clock: Clock, reads: Coalescer) -> None:
         self.redis = redis
@@ -90,17 +124,27 @@ class QueueStore:
         pipe.zrangebyscore(keys.online(service), self.clock.now(), "+inf")
         entries, waits, here = await pipe.execute()
         online = set(here)
+        back = await self._returning([cid for cid, _ in entries[:RETURNING_READS]])
         items = tuple(
             {"conversation": cid, "service": service, "since": int(score),
-             "online": cid in online}
+             "online": cid in online, **({"returning": back[cid]} if cid in back else {})}
             for cid, score in entries
         )
         return QueueView(service, items, tuple(int(w) for w in waits))
 
+    async def _returning(self, cids: list[str]) -> dict[str, str]:
+        if not cids:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in cids:
+            pipe.hmget(keys.meta(cid), list(RETURNING_FIELDS))
+        rows = await pipe.execute()
+        return {cid: returning(*(v or "" for v in row)) for cid, row in zip(cids, rows, strict=True)}
+
     async def publish_queue_changed(self, service: str) -> None:
         await self.redis.publish(keys.service_channel(service), "q")
 
-    async def set_presence(self, cid: str, service: str, ttl: int = 45) -> None:
+    async def set_presence(self, cid: str, service: str, ttl: int = PRESENCE_TTL) -> None:
         """The youth of ``cid`` is connected (for ``ttl`` seconds, renewed by its pings)."""
         now = self.clock.now()
         key = keys.online(service)
@@ -114,8 +158,70 @@ class QueueStore:
             if isinstance(reply, BaseException):
                 raise reply
 
-    async def clear_presence(self, cid: str, service: str) -> None:
-        await self.redis.zrem(keys.online(service), cid)
+    async def clear_presence(self, cid: str, service: str, waiting: bool = False) -> None:
+        """A youth's socket went away; ``waiting``: note since when its conversation has had no
+        connection (another socket of the same youth that is still there clears it)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zrem(keys.online(service), cid)
+        if waiting:
+            pipe.zadd(keys.absent(service), {cid: self.clock.now()}, nx=True)
+        await pipe.execute()
+
+    # -- waiting youths who went away (chat/jobs/gone.py) --------------------------------------
+    async def hold_slot(self, slot: WaitingSlot) -> None:
+        """Keep a start's waiting slot while its socket pings (XX: never re-create one)."""
+        key, until, sid = keys.waiting_slots(slot.client_key), self.clock.now() + slot.ttl, slot.id
+        await self.reads.call(lambda p: p.zadd(key, {sid: until}, xx=True))
+
+    async def drop_slot(self, slot: WaitingSlot) -> None:
+        await self.redis.zrem(keys.waiting_slots(slot.client_key), slot.id)
+
+    async def gone_view(self, service: str) -> GoneView:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zrange(keys.queue(service), 0, -1)
+        pipe.zrangebyscore(keys.online(service), self.clock.now(), "+inf")
+        pipe.zrange(keys.absent(service), 0, -1, withscores=True)
+        pipe.zrange(keys.set_aside(service), 0, -1)
+        queued, online, absent, aside = await pipe.execute()
+        return GoneView(frozenset(queued), frozenset(online),
+                        {str(c): float(t) for c, t in absent}, tuple(aside))
+
+    async def mark_absent(self, service: str, cids: list[str]) -> None:
+        """First seen with no connection now (e.g. its web process died: no close was seen)."""
+        if cids:
+            now = self.clock.now()
+            await self.redis.zadd(keys.absent(service), dict.fromkeys(cids, now), nx=True)
+
+    async def forget_absent(self, service: str, cids: list[str]) -> None:
+        if cids:
+            await self.redis.zrem(keys.absent(service), *cids)
+
+    async def forget_set_aside(self, service: str, cids: list[str]) -> None:
+        if cids:
+            await self.redis.zrem(keys.set_aside(service), *cids)
+
+    async def park(self, cid: str, service: str, grace: float) -> bool:
+        """Set a waiting conversation aside if its youth has been away longer than ``grace``
+        (re-checked inside Redis)."""
+        now = self.clock.now()
+        done = await self.scripts.park(
+            [keys.meta(cid), keys.queue(service), keys.set_aside(service), keys.absent(service),
+             keys.online(service)],
+            [State.WAITING, service, now, now - grace, keys.service_channel(service)])
+        return bool(done)
+
+    async def unpark(self, cid: str, service: str) -> bool:
+        """The youth is back: a set-aside conversation counts in the queue again, at its place."""
+        done = await self.scripts.unpark(
+            [keys.meta(cid), keys.queue(service), keys.set_aside(service), keys.absent(service)],
+            [State.WAITING, service, keys.service_channel(service)])
+        return bool(done)
 
     async def ping(self) -> None:
-        await self.redis.ping()
+        """Redis answers; on a cluster every primary of the slot map answers (a primary that
+        is gone fails this until its replica is promoted and the map is asked for again, which
+        the client does on that failure), so readiness says when a shard cannot be written."""
+        if is_cluster_client(self.redis):
+            await self.redis.ping(target_nodes=RedisCluster.PRIMARIES)
+        else:
+            await self.redis.ping()

@@ -1,4 +1,4 @@
-"""The dashboard side of a nurse's WebSocket (``chat.web.sockets.NurseEndpoint`` holds one of these).
+"""The dashboard side of a nurse's WebSocket (``chat.web.nurse_socket.NurseEndpoint`` holds one of these).
 
 Besides the queue snapshots the endpoint already sends, a dashboard gets, per service, a
 ``board`` (risk-flagged conversations pinned for the whole team, who is on duty, the target
@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from chat.actions.transfer import parse_history
 from chat.domain.conversation import State
-from chat.domain.staff import Nurse, lead_services, require_lead
+from chat.domain.staff import Nurse, lead_services, require_lead, transfer_targets
 from chat.domain.stats import valid_day
 from chat.errors import ClientError, NotAuthorized
 from chat.fanout.feed import Feed
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class DashboardEndpoint(Protocol):
-    """What the dashboard side uses of its nurse connection (chat.web.sockets.NurseEndpoint)."""
+    """What the dashboard side uses of its nurse connection (chat.web.nurse_socket.NurseEndpoint)."""
 
     rt: Runtime
     nurse: Nurse
@@ -51,6 +51,7 @@ class NurseDashboard:
     def __init__(self, ep: DashboardEndpoint) -> None:
         self.ep = ep
         self._dirty: dict[str, int] = {}  # service -> when told of its latest change (a tick)
+        self._later: dict[str, list[dict[str, object]]] = {}  # the answer-later lists last sent
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -61,17 +62,20 @@ class NurseDashboard:
     async def opened(self) -> None:
         rt, nurse = self.ep.rt, self.ep.nurse
         mine = [s for s in rt.config.services.values() if s.id in nurse.services]
-        munis = {s.municipality for s in mine}
+        targets = {t.id: t for s in mine for t in transfer_targets(rt.config, s)}
         members = {u for s in mine for u in s.members}
         names = await self._dash.display_names(members)
         self.ep.outbox.send(events.Dashboard(
-            services=[{"id": s.id, "target_wait_s": s.target_wait_seconds,
+            services=[{"id": s.id, "name": s.name,
+                       "municipality": rt.config.municipalities[s.municipality].name,
+                       "target_wait_s": s.target_wait_seconds,
                        "escalation": rt.config.municipalities[s.municipality].escalation,
                        "members": [{"username": u, "name": names.get(u, u)}
                                    for u in s.members if u != nurse.username]}
                       for s in mine],
-            transfer_services=[{"id": s.id, "name": s.name}
-                               for s in rt.config.services.values() if s.municipality in munis],
+            # The page offers a conversation only the services of its own municipality.
+            transfer_services=[{"id": s.id, "name": s.name, "municipality": s.municipality}
+                               for s in targets.values()],
             lead=bool(self._lead_services()),
         ))
         if await self._dash.duty(nurse, self.ep.conn_id, True):
@@ -109,11 +113,18 @@ class NurseDashboard:
                 since = self._dirty.pop(service)
                 board = await self._dash.shared_board(service, since)
                 self.ep.outbox.send(events.Board.of(board))
+                self._send_later(service, await self._dash.shared_later(service, since))
                 await self._check_inbox()
         except (RedisError, OSError) as exc:
             self.ep.log.warning("board refresh failed: %s", type(exc).__name__)
         except Exception:
             log.exception("board refresh failed")
+
+    def _send_later(self, service: str, items: list[dict[str, object]]) -> None:
+        """The answer-later list, when it is not what this dashboard was last sent."""
+        if self._later.get(service) != items:
+            self._later[service] = items
+            self.ep.outbox.send(events.LaterSnapshot(service=service, items=items))
 
     async def _check_inbox(self) -> None:
         ep = self.ep
@@ -143,12 +154,14 @@ class NurseDashboard:
                             open=open_ids, journal=cast(dict[str, object], journal) if journal else None)
 
     @staticmethod
-    def state(conv: Conversation, verified: dict[str, object] | None) -> events.State:
-        """The state frame of a conversation a nurse opens: keys, flag and transfer history."""
+    def state(conv: Conversation, verified: dict[str, object] | None,
+              due: int | None = None) -> events.State:
+        """The state frame of a conversation a nurse opens: keys, flag and transfer history
+        (and ``due``, when later with an answer owed)."""
         return events.State(conversation=conv.id, state=conv.state, service=conv.service,
                             key_bundle=conv.key_bundle, epoch=conv.epoch, nurse=conv.nurse,
                             verified=verified, flag=conv.flag,
-                            history=parse_history(conv.history))
+                            history=parse_history(conv.history), due=due)
 
     async def send_notes(self, conv: Conversation) -> None:
         for note in await self._dash.notes(conv.id):
@@ -183,6 +196,9 @@ class NurseDashboard:
                 view = await rt.store.queue_view(cmd.service)
                 ep.outbox.send(events.QueueSnapshot(service=view.service, items=list(view.items)))
                 ep.outbox.send(events.Board.of(await self._dash.board(cmd.service)))
+                items = await self._dash.later_list(cmd.service)
+                self._later[cmd.service] = items
+                ep.outbox.send(events.LaterSnapshot(service=cmd.service, items=items))
             case c.OverviewRequest():
                 require_lead(rt.config, nurse, cmd.service)
                 day = cmd.day if cmd.day and valid_day(cmd.day) else self._dash.today(cmd.service)

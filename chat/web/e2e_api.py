@@ -19,7 +19,7 @@ from chat.errors import (
     UnknownService,
 )
 from chat.store.teamkeys import Device
-from chat.web.http import error_response
+from chat.web.http import error_response, read_json
 from chat.web.runtime import Runtime
 
 SESSION_COOKIE = "hp_session"
@@ -89,9 +89,9 @@ async def register_device(request: Request) -> Response:
     if not csrf_ok(session.csrf, request.headers.get("x-csrf-token")):
         return error_response(CsrfFailed())
     try:
-        body = await request.json()
-    except ValueError:
-        return error_response(BadJson())
+        body = await read_json(request)
+    except BadJson as err:
+        return error_response(err)
     if not isinstance(body, dict):
         return error_response(BadJson("The body must be an object."))
     wrapped, box, sign = _b64(body.get("wrapped")), _b64(body.get("box"), 32), \

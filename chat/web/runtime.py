@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import socket
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -16,12 +17,21 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chat.actions.accounts import Accounts
 from chat.actions.conversations import Actions
+from chat.actions.push import PushActions
 from chat.clock import Clock
 from chat.config import Config
+from chat.errors import Unavailable
 from chat.extensions import Extension
 from chat.fanout.hub import Hub
+from chat.store.client import (
+    cluster_packs_with_hiredis,
+    connect,
+    is_cluster_url,
+    pack_with_hiredis,
+)
 from chat.store.conversations import Store
 from chat.store.teamkeys import TeamKeys
+from chat.web.revocation import Revocations
 
 
 class Drainable(Protocol):
@@ -40,7 +50,14 @@ class Runtime:
     teamkeys: TeamKeys
     extensions: tuple[Extension[Runtime], ...] = ()
     connections: set[Drainable] = field(default_factory=set)
+    revocations: Revocations = field(default_factory=Revocations)
     draining: bool = False
+    push: PushActions | None = None  # Web Push subscriptions (chat/actions/push.py)
+
+    def push_actions(self) -> PushActions:
+        if self.push is None:
+            raise Unavailable("Push notices are not set up on this server.")
+        return self.push
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Tell every connected client to reconnect elsewhere, after its in-flight work."""
@@ -66,10 +83,21 @@ def make_redis(url: str) -> aioredis.Redis:
     # the largest costs per relayed message; and a timeout shorter than a blocking read would
     # kill the pub/sub reader. Dead connections are found by TCP instead (see _KEEPALIVE).
     # Retries ride out a Redis restart or fail-over of a few seconds.
+    # A redis+cluster:// URL (chat/store/client.py) gets the cluster client with the same
+    # settings; it keeps a pool per node (up to 256 connections each) instead of one pool.
+    if is_cluster_url(url):
+        client = connect(
+            url, max_connections=256, socket_timeout=None, socket_connect_timeout=5,
+            health_check_interval=30, socket_keepalive=True, socket_keepalive_options=_KEEPALIVE,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError])
+        cluster_packs_with_hiredis(cast(RedisCluster, client))
+        return client
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=64, timeout=20, decode_responses=True,
         socket_timeout=None, socket_connect_timeout=5,
         health_check_interval=30, socket_keepalive=True, socket_keepalive_options=_KEEPALIVE,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8),
         retry_on_error=[RedisConnectionError, RedisTimeoutError])
+    pack_with_hiredis(pool)  # the C packer: ~12 µs less CPU per append (chat/store/client.py)
     return aioredis.Redis(connection_pool=pool)

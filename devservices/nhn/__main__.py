@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 from pathlib import Path
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
-
 from chat.server.logs import setup_logging
+from devservices.standin import serve_until_signalled
 
 from .app import NhnSettings, create_app
 
@@ -30,19 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         receivers=frozenset(int(h) for h in args.receivers.split(",") if h.strip()),
     )
     app = create_app(settings)
-    config = Config()
-    config.bind = [f"{settings.host}:{settings.port}"]
-    config.accesslog = None
-    config.graceful_timeout = 1.0
-
-    async def _run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-    asyncio.run(_run())
+    serve_until_signalled(app, settings.host, settings.port)
     return 0
 
 

@@ -187,6 +187,13 @@ async def post_message(request: Request) -> Response:
         return JSONResponse(existing.nhn_id, status_code=201,
                             headers={"Location": f"/Messages/{existing.nhn_id}"})
     nhn_id = str(uuid.uuid4())
+    if info.msg_type != codes.DIALOG_HELSEFAGLIG.v and _answers_itself(st, info.receiver_her_id):
+        # The receiver is a client here (an EPJ stand-in, or helseprat for what an EPJ sends
+        # it): it fetches the message and answers with its own AppRec.
+        st.store.deliver_message(msg_id=info.msg_id, nhn_id=nhn_id, sender_her=info.sender_her_id,
+                                 receiver_her=info.receiver_her_id, document=document,
+                                 gen_date=info.gen_date)
+        return JSONResponse(nhn_id, status_code=201, headers={"Location": f"/Messages/{nhn_id}"})
     known = info.receiver_her_id in st.settings.receivers
     status = AppRecStatus.OK if known else AppRecStatus.AVVIST
     errors = () if known else (AppRecError(codes.E_UNKNOWN_RECEIVER.v,
@@ -212,6 +219,56 @@ async def post_message(request: Request) -> Response:
         delay, st.faults.slow_after_store_s = st.faults.slow_after_store_s, 0.0
         await asyncio.sleep(delay)  # stored, but the answer is late: a crash window
     return JSONResponse(nhn_id, status_code=201, headers={"Location": f"/Messages/{nhn_id}"})
+
+
+def _answers_itself(st: State, her_id: int | None) -> bool:
+    return her_id is not None and any(her_id in c.her_ids for c in st.clients.values())
+
+
+async def post_apprec(request: Request) -> Response:
+    """The receiver's application receipt for a message in its inbox: the service builds
+    the AppRec document and puts it in the original sender's inbox."""
+    st = _state(request)
+    client = await _authorize(request)
+    if isinstance(client, Response):
+        return client
+    her_id = int(request.path_params["her_id"])
+    if (denied := _forbidden(client, [her_id])) is not None:
+        return denied
+    item = st.store.inbox_item(request.path_params["id"])
+    msg = st.store.by_nhn_id(request.path_params["id"])
+    if item is None or msg is None or item.receiver_her != her_id:
+        return _error(404, "Could not find database document")
+    try:
+        body = await request.json()
+        status = {v: k for k, v in STATUS_NAME.items()}[body["appRecStatus"]]
+        errors = tuple(AppRecError(str(e["errorCode"]), str(e.get("description") or ""),
+                                   str(e.get("oid") or ""), str(e.get("details") or ""))
+                       for e in body.get("appRecErrorList") or [])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _error(400, "Request body is not a PostAppRecRequest")
+    if (status is AppRecStatus.OK) == bool(errors):
+        return _error(400, "An OK receipt has no errors; any other has at least one")
+    msg_type = codes.DIALOG_HELSEFAGLIG
+    gen_date = item.gen_date or ""
+    msg_id = msg.msg_id
+    with contextlib.suppress(EpjError):
+        info = parse_msghead(msg.document)
+        msg_type = codes.Code(info.msg_type, info.msg_type)
+    receipt_id = str(uuid.uuid4())
+    doc = build_apprec(
+        apprec_id=receipt_id, generated_at=datetime.now().astimezone(),
+        sender=AppRecParty("Mottaker", her_id), receiver=AppRecParty("Avsender", msg.sender_her or 0),
+        status=status, errors=errors, original_msg_id=msg_id, original_msg_type=msg_type,
+        original_issue_date=gen_date)
+    st.store.add_receipt(msg.nhn_id, STATUS_NAME[status],
+                         [{"errorCode": e.code, "details": e.detail, "description": e.description,
+                           "oid": e.system} for e in errors],
+                         InboxItem(nhn_id=str(uuid.uuid4()), receiver_her=msg.sender_her,
+                                   sender_her=her_id, business_document_id=receipt_id,
+                                   gen_date=datetime.now().astimezone().isoformat(timespec="seconds"),
+                                   is_apprec=True, document=doc, read=False))
+    return JSONResponse(receipt_id, status_code=201)
 
 
 def _receipt(faults: Faults, receipt_id: str, msg_id: str, issue_date: str, from_her: int,
@@ -358,6 +415,7 @@ def create_app(settings: NhnSettings) -> Starlette:
         Route("/Messages/{id}/apprec", get_apprec, methods=["GET"]),
         Route("/Messages/{id}/business-document", business_document, methods=["GET"]),
         Route("/Messages/{id}/read/{her_id:int}", mark_read, methods=["PUT"]),
+        Route("/Messages/{id}/apprec/{her_id:int}", post_apprec, methods=["POST"]),
         Route("/_dev/faults", dev_faults, methods=["POST"]),
         Route("/_dev/messages", dev_messages, methods=["GET"]),
         Route("/_dev/health", lambda r: JSONResponse({"ok": True}), methods=["GET"]),

@@ -9,17 +9,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from devservices.redis_proc import free_port, spawn_env, stop_process
+from devservices.redis_proc import free_port, stop_process
+from devservices.standin import spawn_until_healthy, wait_port_free
 
 
 @dataclass
@@ -49,32 +45,15 @@ class NhnProcess:
             "--keys", str(self.keys_file),
             "--receivers", ",".join(str(h) for h in sorted(self.receivers)),
         ]
-        log = (self.data_dir / "nhn.log").open("ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=spawn_env(),
-                                     cwd=str(Path(__file__).resolve().parents[2]))
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"NHN lookalike exited early; see {self.data_dir / 'nhn.log'}")
-            with contextlib.suppress(httpx.HTTPError, OSError):
-                if httpx.get(self.url + "/_dev/health", timeout=0.5).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("NHN lookalike did not answer in time")
+        self.proc = spawn_until_healthy(args, self.data_dir / "nhn.log", self.url + "/_dev/health",
+                                        "NHN lookalike", timeout)
 
     def stop(self, hard: bool = False) -> None:
         if self.proc is None:
             return
         stop_process(self.proc, hard)
         self.proc = None
-        # Wait until the port is free again so a restart on it cannot race the old socket.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) != 0:
-                    return
-            time.sleep(0.05)
+        wait_port_free(self.port)
 
     def restart(self) -> None:
         self.stop()

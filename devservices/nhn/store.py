@@ -120,6 +120,32 @@ class Store:
             )
             self._add_inbox(receipt)
 
+    def deliver_message(self, *, msg_id: str, nhn_id: str, sender_her: int | None,
+                        receiver_her: int | None, document: bytes, gen_date: str) -> None:
+        """A message whose receiver answers it itself: stored and put in its inbox (under
+        the same id), in one transaction."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT INTO messages (msg_id, nhn_id, sender_her, receiver_her, document,"
+                " received_at, apprec_status, apprec_errors) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+                (msg_id, nhn_id, sender_her, receiver_her, document, time.time()),
+            )
+            self._add_inbox(InboxItem(nhn_id=nhn_id, receiver_her=receiver_her,
+                                      sender_her=sender_her, business_document_id=msg_id,
+                                      gen_date=gen_date, is_apprec=False, document=document,
+                                      read=False))
+
+    def add_receipt(self, nhn_id: str, apprec_status: str,
+                    apprec_errors: list[dict[str, str | None]], receipt: InboxItem) -> None:
+        """The receiver's AppRec for message ``nhn_id``: its status, and the receipt in the
+        original sender's inbox."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("UPDATE messages SET apprec_status = ?, apprec_errors = ?"
+                             " WHERE nhn_id = ?", (apprec_status, json.dumps(apprec_errors), nhn_id))
+            self._add_inbox(receipt)
+
     def _add_inbox(self, item: InboxItem) -> None:
         self._db.execute(
             "INSERT INTO inbox (nhn_id, receiver_her, sender_her, business_document_id,"

@@ -24,12 +24,18 @@ class Code:
 MSG_FUNCTION_OID = "2.16.578.1.12.4.1.1.8279"
 DIALOG_HELSEFAGLIG = Code("DIALOG_HELSEFAGLIG", "Helsefaglig dialog")
 APPREC = Code("APPREC", "Applikasjonskvittering")
+# Helsenorge's appointment processes, each its own value of Meldingens funksjon.
+AVTALEUTSENDING = Code("DIALOG_INNBYGGER_AVTALEUTSENDING", "Dialog med innbygger - avtaleutsending")
+AVTALEAVBESTILLING = Code("DIALOG_INNBYGGER_AVTALEAVBESTILLING",
+                          "Dialog med innbygger - avtaleavbestilling")
+TIMEONSKEUNGDOM = Code("DIALOG_INNBYGGER_TIMEONSKEUNGDOM", "Dialog med innbygger - timeønske ungdom")
 
 MIG_VERSION_MSGHEAD = "v1.2 2006-05-24"
 MIG_VERSION_APPREC = "1.0 2004-11-21"
 
 # 8114 Type dokumentreferanse (RefDoc/MsgType, a CS).
 REFDOC_XML = Code("XML", "XML-instans")
+REFDOC_ATTACHMENT = Code("A", "Vedlegg")  # the iCalendar object of an appointment message
 
 # 9051 ID-typer for organisatoriske enheter.
 ORG_ID_OID = "2.16.578.1.12.4.1.1.9051"
@@ -47,6 +53,11 @@ THEME_OID = "2.16.578.1.12.4.1.1.7322"
 THEME_HENVENDELSE_OM_PASIENT = Code("6", "Henvendelse om pasient", THEME_OID)
 
 # 9034 Helsepersonells funksjoner (RoleToPatient).
+# The Notat of an appointment message says what the message is about; the appointment itself
+# is the iCalendar attachment. (Our reading of Helsenorge's content standard: verify the theme
+# code against it before connecting to a real EPJ.)
+THEME_AVTALE = Code("1", "Avtale", THEME_OID)
+
 ROLE_OID = "2.16.578.1.12.4.1.1.9034"
 ROLE_HELSEFAGLIG_KONTAKT = Code("21", "Helsefaglig kontakt", ROLE_OID)
 ROLE_KONTAKT_HOS_MOTTAKER = Code("24", "Kontakt hos mottaker", ROLE_OID)

@@ -32,6 +32,11 @@ from REDIS_URL. Example (see docs/epj.md):
     retry_base_s = 1
     retry_cap_s = 60
     max_attempts = 8
+
+    [appointments]                 # optional: take appointment messages from the EPJ
+    person_key_file = "/run/secrets/person_key"   # the web process's person key (same file)
+    retention_days = 30            # kept this long after the appointment ended
+    test_persons = false           # true: synthetic person numbers too (never in production)
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from identity_bridge.personseal import parse_person_key
 
 from .errors import ConfigError
 from .helseid import HelseIdSettings
@@ -58,6 +65,13 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class AppointmentSettings:
+    person_key: bytes = field(repr=False)
+    retention_days: int = 30
+    test_persons: bool = False  # accept synthetic person numbers (test environments only)
+
+
+@dataclass(frozen=True)
 class EpjConfig:
     sender: Party
     receivers: dict[str, Party]
@@ -65,6 +79,7 @@ class EpjConfig:
     helseid_key_file: Path
     msh: MshSettings
     worker: WorkerSettings
+    appointments: AppointmentSettings | None = None
 
     def receiver_for(self, service_id: str) -> Party | None:
         return self.receivers.get(service_id)
@@ -113,6 +128,28 @@ def load_config(path: Path) -> EpjConfig:
                     max_attempts=int(w.get("max_attempts", 8)),
                 ),
             ),
+            appointments=_appointments(raw.get("appointments"), base),
         )
+    except ConfigError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"EPJ config is incomplete or wrong: {exc!s:.80}") from None
+
+
+def _appointments(table: Any, base: Path) -> AppointmentSettings | None:
+    if table is None:
+        return None
+    key_file = base / str(table["person_key_file"])
+    try:
+        key = parse_person_key(key_file.read_bytes())
+    except OSError:
+        raise ConfigError(f"cannot read the person key {key_file.name}") from None
+    except ValueError:
+        raise ConfigError(f"{key_file.name} must hold 32 bytes (64 hex characters)") from None
+    days = int(table.get("retention_days", 30))
+    if days < 0:
+        raise ConfigError("[appointments].retention_days must not be negative")
+    test = table.get("test_persons", False)
+    if not isinstance(test, bool):
+        raise ConfigError("[appointments].test_persons must be true or false")
+    return AppointmentSettings(person_key=key, retention_days=days, test_persons=test)

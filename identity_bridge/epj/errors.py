@@ -80,3 +80,11 @@ class HttpStatusError(EpjError):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message, code=f"epj.msh.http_{status}")
         self.status = status
+
+
+class AppointmentInvalid(EpjError):
+    """An appointment message we cannot use: its iCalendar part is broken or incomplete,
+    or it names no person we know. ``code`` says which (``epj.ical.*``,
+    ``epj.appointment.*``)."""
+
+    code = "epj.appointment.invalid"

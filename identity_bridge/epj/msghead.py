@@ -9,13 +9,14 @@ Dialogmelding with one Notat.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from lxml import etree
 
 from . import codes
 from .codes import Code
 from .errors import MessageInvalid
-from .model import ConversationRef, JournalNote, MsgHeadInfo, NoteInfo, Nurse, Party
+from .model import ConversationRef, JournalNote, MsgHeadInfo, NoteInfo, Nurse, Party, Patient
 from .schemas import (
     MSGHEAD_ROOT,
     NS_DIALOG,
@@ -83,39 +84,69 @@ def _nurse(parent: etree._Element, nurse: Nurse, role: Code) -> None:
         _ident(hcp, _FK1, nurse.hpr, codes.PERSON_HPR)
 
 
-def build_msghead(note: JournalNote) -> etree._Element:
-    """The message as an element tree, validated (raises SchemaInvalid: fail closed)."""
+def start_msghead(*, msg_type: Code, msg_id: str, generated_at: datetime, sender: Party,
+                  receiver: Party, patient: Patient,
+                  conversation_ref: ConversationRef | None = None) -> etree._Element:
+    """A MsgHead with its MsgInfo filled in and no Document yet (add them with
+    ``add_document``)."""
     nsmap = {None: NS_MSGHEAD, "fk1": NS_FK1}
     root = etree.Element(MSGHEAD_ROOT, nsmap=nsmap)  # type: ignore[arg-type]
     info = _sub(root, f"{_MH}MsgInfo")
-    _sub(info, f"{_MH}Type", V=codes.DIALOG_HELSEFAGLIG.v, DN=codes.DIALOG_HELSEFAGLIG.dn)
+    _sub(info, f"{_MH}Type", V=msg_type.v, DN=msg_type.dn)
     _sub(info, f"{_MH}MIGversion", codes.MIG_VERSION_MSGHEAD)
-    gen = note.generated_at.isoformat(timespec="seconds")
-    _sub(info, f"{_MH}GenDate", gen)
-    _sub(info, f"{_MH}MsgId", note.msg_id)
-    if note.conversation_ref is not None:
+    _sub(info, f"{_MH}GenDate", generated_at.isoformat(timespec="seconds"))
+    _sub(info, f"{_MH}MsgId", msg_id)
+    if conversation_ref is not None:
         ref = _sub(info, f"{_MH}ConversationRef")
-        _sub(ref, f"{_MH}RefToParent", note.conversation_ref.parent)
-        _sub(ref, f"{_MH}RefToConversation", note.conversation_ref.conversation)
-    _organisation(_sub(info, f"{_MH}Sender"), note.sender)
-    _organisation(_sub(info, f"{_MH}Receiver"), note.receiver)
-    patient = _sub(info, f"{_MH}Patient")
-    if note.patient.family_name:
-        _sub(patient, f"{_MH}FamilyName", note.patient.family_name)
-    if note.patient.given_name:
-        _sub(patient, f"{_MH}GivenName", note.patient.given_name)
-    _ident(patient, _MH, note.patient.ident, patient_id_type(note.patient.ident))
+        _sub(ref, f"{_MH}RefToParent", conversation_ref.parent)
+        _sub(ref, f"{_MH}RefToConversation", conversation_ref.conversation)
+    _organisation(_sub(info, f"{_MH}Sender"), sender)
+    _organisation(_sub(info, f"{_MH}Receiver"), receiver)
+    pat = _sub(info, f"{_MH}Patient")
+    if patient.family_name:
+        _sub(pat, f"{_MH}FamilyName", patient.family_name)
+    if patient.given_name:
+        _sub(pat, f"{_MH}GivenName", patient.given_name)
+    _ident(pat, _MH, patient.ident, patient_id_type(patient.ident))
+    return root
 
+
+def add_document(root: etree._Element, *, issue_date: str, ref_type: Code = codes.REFDOC_XML,
+                 mime_type: str | None = None) -> etree._Element:
+    """Append a Document/RefDoc; returns its (empty) Content element."""
     refdoc = _sub(_sub(root, f"{_MH}Document"), f"{_MH}RefDoc")
-    _sub(refdoc, f"{_MH}IssueDate", V=gen)
-    _sub(refdoc, f"{_MH}MsgType", V=codes.REFDOC_XML.v, DN=codes.REFDOC_XML.dn)
-    content = _sub(refdoc, f"{_MH}Content")
+    _sub(refdoc, f"{_MH}IssueDate", V=issue_date)
+    _sub(refdoc, f"{_MH}MsgType", V=ref_type.v, DN=ref_type.dn)
+    if mime_type:
+        _sub(refdoc, f"{_MH}MimeType", mime_type)
+    return _sub(refdoc, f"{_MH}Content")
+
+
+def dialog_note(content: etree._Element, *, theme: Code, subject: str | None,
+                text: str | None, note_date: str | None = None) -> etree._Element:
+    """A Dialogmelding with one Notat inside ``content``; returns the Notat."""
     dialog = etree.SubElement(content, f"{_DIA}Dialogmelding", nsmap={None: NS_DIALOG})  # type: ignore[dict-item]
     notat = _sub(dialog, f"{_DIA}Notat")
-    _code(notat, f"{_DIA}TemaKodet", note.theme)
-    _sub(notat, f"{_DIA}Tema", note.subject)
-    _sub(notat, f"{_DIA}TekstNotatInnhold", note.text)
-    _sub(notat, f"{_DIA}DatoNotat", note.note_date.isoformat())
+    _code(notat, f"{_DIA}TemaKodet", theme)
+    if subject is not None:
+        _sub(notat, f"{_DIA}Tema", subject)
+    if text is not None:
+        _sub(notat, f"{_DIA}TekstNotatInnhold", text)
+    if note_date is not None:
+        _sub(notat, f"{_DIA}DatoNotat", note_date)
+    return notat
+
+
+def build_msghead(note: JournalNote) -> etree._Element:
+    """The message as an element tree, validated (raises SchemaInvalid: fail closed)."""
+    root = start_msghead(msg_type=codes.DIALOG_HELSEFAGLIG, msg_id=note.msg_id,
+                         generated_at=note.generated_at, sender=note.sender,
+                         receiver=note.receiver, patient=note.patient,
+                         conversation_ref=note.conversation_ref)
+    gen = note.generated_at.isoformat(timespec="seconds")
+    content = add_document(root, issue_date=gen)
+    notat = dialog_note(content, theme=note.theme, subject=note.subject, text=note.text,
+                        note_date=note.note_date.isoformat())
     _nurse(notat, note.nurse, codes.ROLE_HELSEFAGLIG_KONTAKT)
     validate_msghead(root)
     return root

@@ -8,6 +8,7 @@ Endpoints used (paths and shapes from the published OpenAPI spec, msh-api-v2.jso
   GET  /Messages?ReceiverHerIds=..&IncludeMetadata=true   unread incoming messages
   GET  /Messages/{id}/business-document   {businessDocument (base64), contentType, ...}
   PUT  /Messages/{id}/read/{herId}        204
+  POST /Messages/{id}/apprec/{herId}      {appRecStatus, appRecErrorList} -> 201: our receipt
 Every request carries ``api-version: 2``, ``nhn-source-system``, ``Authorization: DPoP <at>``
 and a DPoP proof bound to the method, URL and token (``ath``).
 """
@@ -27,10 +28,14 @@ from .dpop import dpop_proof
 from .errors import HttpStatusError, MessageInvalid, TransportError
 from .helseid import HelseIdClient
 from .keys import ClientKey
+from .model import AppRecError, AppRecStatus
 
 API_VERSION = "2"
 CONTENT_TYPE = "application/xml"
 TRANSFER_ENCODING = "base64"
+# The API's names of AppRec statuses (kodeverk 8258).
+APPREC_STATUS_NAME = {AppRecStatus.OK: "Ok", AppRecStatus.AVVIST: "Rejected",
+                      AppRecStatus.OK_FEIL_I_DELMELDING: "OkErrorInMessagePart"}
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,18 @@ class MshClient:
             return base64.b64decode(str(body.get("businessDocument", "")), validate=True)
         except (binascii.Error, ValueError):
             raise _bad("businessDocument is not base64") from None
+
+    async def post_apprec(self, message_id: str, sender_her_id: int, status: AppRecStatus,
+                          errors: tuple[AppRecError, ...] = ()) -> None:
+        """Answer a received message with an application receipt: the service builds the
+        AppRec 1.0 document from the original and sends it back to its sender."""
+        body = {
+            "appRecStatus": APPREC_STATUS_NAME[status],
+            "appRecErrorList": [{"errorCode": e.code, "details": e.detail,
+                                 "description": e.description, "oid": e.system}
+                                for e in errors] or None,
+        }
+        await self._request("POST", f"/Messages/{message_id}/apprec/{sender_her_id}", json=body)
 
     async def mark_read(self, message_id: str, her_id: int) -> None:
         await self._request("PUT", f"/Messages/{message_id}/read/{her_id}")

@@ -35,6 +35,8 @@ from typing import Any
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
+from chat.protocol.jsontext import JsonRefused, parse_json
+
 from .errors import PayloadInvalid, SealError
 from .model import Nurse, Patient
 
@@ -115,8 +117,8 @@ def _open_json(sealed_b64: str, gateway_private_key: PrivateKey) -> dict[str, An
     except (binascii.Error, ValueError, CryptoError):
         raise SealError("the sealed note cannot be opened with the gateway key") from None
     try:
-        obj = json.loads(plain)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        obj = parse_json(plain)  # a nurse's browser made it: bounded like every client input
+    except JsonRefused:
         raise PayloadInvalid("sealed payload is not JSON") from None
     if not isinstance(obj, dict):
         raise PayloadInvalid("sealed payload is not an object")

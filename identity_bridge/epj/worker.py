@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -33,11 +32,16 @@ import redis.asyncio as aioredis
 from nacl.public import PrivateKey
 
 from chat.server.logs import setup_logging
+from chat.store.client import connect
+from identity_bridge.personseal import PersonSealer
 
+from .appointment_store import AppointmentStore
 from .apprec import original_msg_id_lenient, parse_apprec
+from .cancel_sender import CancelSender
 from .config import EpjConfig, load_config
 from .errors import AuthError, EpjError, HttpStatusError, MessageInvalid, TransportError
 from .helseid import HelseIdClient
+from .inbox import AppointmentInbox
 from .keys import load_client_key, load_gateway_key
 from .model import ConversationRef, JournalNote
 from .msghead import render_msghead
@@ -46,8 +50,6 @@ from .outbox import (
     DEAD_STREAM,
     GROUP,
     INVALID_RECEIPTS_STREAM,
-    RANK,
-    STATUS_CHANNEL,
     STREAM,
     Failed,
     GiveUp,
@@ -64,57 +66,11 @@ from .outbox import (
     status_key,
 )
 from .sealed import open_sealed, open_split
+from .status_store import StatusStore
 
 log = logging.getLogger("identity_bridge.epj.worker")
 
 Sleep = Callable[[float], Awaitable[None]]
-
-# Forward-only status update in one round trip on one key (cluster-safe). The rank table is
-# generated from outbox.RANK so Python and Lua cannot disagree.
-_MOVE_LUA = (
-    "local rank = {"
-    + ", ".join(f"{s.value}={r}" for s, r in RANK.items())
-    + """}
-local cur = redis.call('HGET', KEYS[1], 'status')
-if cur and rank[cur] and rank[cur] >= rank[ARGV[1]] then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 2))
-return 1
-"""
-)
-
-
-class StatusStore:
-    """The ``epj:status:{msgid}`` hashes and the live channel for dashboards."""
-
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self._redis = redis
-        self._move = redis.register_script(_MOVE_LUA)
-
-    async def get(self, msg_id: str) -> Status | None:
-        raw = await self._redis.hget(status_key(msg_id), "status")  # type: ignore[misc]
-        value = _text(raw)
-        return Status(value) if value else None
-
-    async def move(self, msg_id: str, change: StatusChange, **extra: str) -> bool:
-        fields: list[str] = ["code", change.code, "text", change.text]
-        for k, v in extra.items():
-            fields += [k, v]
-        moved = bool(await self._move(keys=[status_key(msg_id)],
-                                      args=[change.status.value, *fields]))
-        if moved:
-            conv, service = await self._redis.hmget(  # type: ignore[misc]
-                status_key(msg_id), ["conversation", "service"])
-            await self._redis.publish(STATUS_CHANNEL, json.dumps({
-                "msg_id": msg_id,
-                "status": change.status.value,
-                "code": change.code,
-                "text": change.text,
-                "conversation": _text(conv),
-                "service": _text(service),
-            }))
-            log.info("epj %s -> %s %s", msg_id, change.status.value, change.code)
-        return moved
-
 
 class OutboxWorker:
     def __init__(
@@ -128,8 +84,13 @@ class OutboxWorker:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+        inbox: AppointmentInbox | None = None,
+        cancels: CancelSender | None = None,
     ) -> None:
+        self._cancels = cancels
         self._redis = redis
+        self._inbox = inbox
+        self._not_ours: set[str] = set()  # incoming NHN ids no handler here takes
         self._config = config
         self._msh = msh
         self._gateway_key = gateway_key
@@ -147,11 +108,15 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
+        if self._cancels is not None:
+            await self._cancels.ensure_group()
         next_receipt_poll = 0.0
         failures = 0
         while not stop.is_set():
             try:
                 await self.step()
+                if self._cancels is not None:
+                    await self._cancels.step()
                 if self._clock() >= next_receipt_poll:
                     await self.poll_receipts()
                     next_receipt_poll = self._clock() + self._config.worker.receipt_poll_s
@@ -308,13 +273,30 @@ class OutboxWorker:
         taken = 0
         for message in incoming:
             if not message.is_apprec:
-                continue  # other incoming documents are not this worker's business
+                taken += await self._take_other(message, her_id)
+                continue
             try:
                 await self._take_receipt(message, her_id)
                 taken += 1
             except EpjError as exc:
                 log.warning("epj receipt %s not taken: %s", message.id, exc.code)
         return taken
+
+    async def _take_other(self, message: IncomingMessage, her_id: int) -> int:
+        """Appointment messages go to the inbox; other documents are left unread."""
+        if self._inbox is None or message.id in self._not_ours:
+            return 0
+        try:
+            answer = await self._inbox.take(message, her_id)
+        except EpjError as exc:
+            log.warning("epj incoming %s not taken: %s", message.id, exc.code)
+            return 0
+        if answer is None:
+            if len(self._not_ours) > 10_000:  # a bound, not a cache: re-fetching is harmless
+                self._not_ours.clear()
+            self._not_ours.add(message.id)
+            return 0
+        return 1
 
     async def _take_receipt(self, message: IncomingMessage, her_id: int) -> None:
         document = await self._msh.get_business_document(message.id)
@@ -331,6 +313,9 @@ class OutboxWorker:
                 log.warning("epj receipt %s unreadable: %s", message.id, exc.code)
         else:
             if await self.status.get(receipt.original_msg_id) is None:
+                if self._cancels is not None and await self._cancels.receipt(receipt):
+                    await self._msh.mark_read(message.id, her_id)
+                    return
                 await self._redis.xadd(INVALID_RECEIPTS_STREAM, {
                     "nhn_id": message.id, "code": "epj.apprec.unknown_original"})
             else:
@@ -355,11 +340,22 @@ def _id(entry_id: bytes | str) -> str:
 async def serve(config: EpjConfig, redis_url: str, consumer: str, stop: asyncio.Event) -> None:
     key = load_client_key(config.helseid_key_file)
     gateway_key = load_gateway_key(config.worker.gateway_key_file)
-    redis = aioredis.from_url(redis_url)
+    redis = connect(redis_url, decode_responses=False)
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
         helseid = HelseIdClient(config.helseid, key, http)
         msh = MshClient(config.msh, helseid, key, http)
-        worker = OutboxWorker(redis, config, msh, gateway_key, consumer=consumer)
+        inbox, cancels = None, None
+        if config.appointments is not None:
+            store = AppointmentStore(redis, PersonSealer(config.appointments.person_key),
+                                     timedelta(days=config.appointments.retention_days))
+            inbox = AppointmentInbox(store, msh,
+                                     test_persons=config.appointments.test_persons)
+            cancels = CancelSender(
+                redis, store, msh, sender=config.sender,
+                receivers={p.address_her_id: p for p in config.receivers.values()},
+                consumer=consumer, claim_idle_ms=config.worker.claim_idle_ms)
+        worker = OutboxWorker(redis, config, msh, gateway_key, consumer=consumer, inbox=inbox,
+                              cancels=cancels)
         try:
             await worker.run(stop)
         finally:

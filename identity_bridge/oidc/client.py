@@ -19,6 +19,7 @@ from .client_auth import client_auth_form
 from .config import RelyingPartyConfig, load_signing_key
 from .discovery import Clock, ProviderMetadata, TtlCache, parse_metadata
 from .errors import (
+    OidcBrowserMismatch,
     OidcCodeReplay,
     OidcDiscoveryError,
     OidcError,
@@ -42,17 +43,27 @@ from .messages import (
     parse_token_response,
     token_form,
 )
-from .pending import PendingLogin, PendingLoginStore, StateStatus, new_pending_login, pending_key
+from .pending import (
+    PendingLogin,
+    PendingLoginStore,
+    StateStatus,
+    browser_hash,
+    new_browser_binding,
+    new_pending_login,
+    pending_key,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class LoginStart:
-    """Send the browser to ``authorize_url``; store ``pending`` (see ``PendingLoginStore``)."""
+    """Send the browser to ``authorize_url``; store ``pending`` (see ``PendingLoginStore``);
+    set ``browser_binding`` as a cookie the callback gets (HttpOnly, SameSite=Lax)."""
 
     authorize_url: str = field(repr=False)
     pending: PendingLogin
+    browser_binding: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -148,23 +159,31 @@ class IdPortenClient:
 
     # -- login -------------------------------------------------------------------------
 
-    async def start_login(self, return_to: str = "") -> LoginStart:
-        """Push the authorization request (PAR) and return where to send the browser."""
+    async def start_login(self, return_to: str = "", browser_binding: str | None = None) -> LoginStart:
+        """Push the authorization request (PAR) and return where to send the browser.
+        ``browser_binding``: the value of the browser's login cookie if it has one (several
+        tabs then share it); a fresh one otherwise."""
         meta = await self.metadata()
-        pending = new_pending_login(self._clock(), return_to)
+        binding = browser_binding or new_browser_binding()
+        pending = new_pending_login(self._clock(), return_to, browser_hash(binding))
         form = par_form(self.config, pending) | self._auth(meta)
         status, body = await self._json(
             "POST", meta.pushed_authorization_request_endpoint, "par", data=form
         )
         request_uri = parse_par_response(status, body)
-        return LoginStart(authorize_url(self.config, meta, request_uri), pending)
+        return LoginStart(authorize_url(self.config, meta, request_uri), pending, binding)
 
     async def complete_login(
-        self, params: Mapping[str, str], store: PendingLoginStore
+        self, params: Mapping[str, str], store: PendingLoginStore, browser_binding: str | None
     ) -> LoginResult:
-        """Handle the redirect back: state (single-use), iss, code → tokens → id_token."""
+        """Handle the redirect back: state (single-use, and only for the browser that started
+        it: ``browser_binding`` is its login cookie, None if it sent none), iss, code → tokens
+        → id_token."""
         try:
-            taken = await store.take(pending_key(params.get("state", "")))
+            browser = browser_hash(browser_binding) if browser_binding else ""
+            taken = await store.take(pending_key(params.get("state", "")), browser)
+            if taken is StateStatus.OTHER_BROWSER:
+                raise OidcBrowserMismatch("the login was started in another browser")
             if taken is StateStatus.USED:
                 raise OidcCodeReplay("this login was already completed")
             if taken is StateStatus.UNKNOWN:

@@ -56,6 +56,13 @@ class OidcStateError(OidcError):
     code = "oidc_state"
 
 
+class OidcBrowserMismatch(OidcError):
+    """The callback came from a browser other than the one that started the login (its
+    login cookie is missing or different). The pending login is left for the right one."""
+
+    code = "oidc_browser"
+
+
 class OidcCodeReplay(OidcError):
     """A callback for a login that was already completed (its state was single-use)."""
 

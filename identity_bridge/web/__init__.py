@@ -4,11 +4,10 @@ devices, logout. See docs/identity-bridge.md."""
 
 from __future__ import annotations
 
+from .logins import SESSION_COOKIE, YouthSession
 from .service import (
-    SESSION_COOKIE,
     IdentityWeb,
     LinkRefused,
-    YouthSession,
     device_id,
     link_message,
     pending_device_frames,

@@ -34,10 +34,10 @@ from chat.protocol.events import encode
 from identity_bridge.epj.outbox import STATUS_CHANNEL, Status, status_key
 from identity_bridge.epj.producer import enqueue_note
 from identity_bridge.epj.sealed import seal_person
+from identity_bridge.personseal import PersonSealer
 
 from . import keys
 from .config import EpjLink
-from .persons import PersonSealer
 
 if TYPE_CHECKING:
     from chat.domain.staff import Nurse

@@ -16,7 +16,9 @@
 | GET  /login/idporten/logged-out             | back from ID-porten's logout |
 | GET  /login/idporten/frontchannel-logout    | ID-porten's front-channel logout (iframe, by sid) |
 
-Anonymous youths get no cookie: the session cookie (HttpOnly, SameSite=Lax) is set by the
+Anonymous youths get no cookie. Choosing to log in sets the login cookie (``hp_login``,
+HttpOnly, SameSite=Lax, Path=/login/idporten, as long as a pending login lives): the
+callback needs it (logins.py). The session cookie (HttpOnly, SameSite=Lax) is set by the
 callback only.
 """
 
@@ -35,12 +37,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from chat import i18n
+from chat.errors import BadJson
+from chat.web.http import read_json
 from chat.web.pages import crisis_numbers, render
 from chat.web.runtime import Runtime
-from identity_bridge.oidc import OidcError, OidcProviderError
+from identity_bridge.oidc import OidcCodeReplay, OidcError, OidcProviderError
 
 from . import keys
-from .service import SESSION_COOKIE, SESSION_TTL, IdentityWeb, Intent, LinkRefused, YouthSession
+from .logins import LOGIN_COOKIE, LOGIN_COOKIE_PATH, SESSION_COOKIE, SESSION_TTL, Intent, YouthSession
+from .service import IdentityWeb, LinkRefused
 
 log = logging.getLogger("helseprat.identity")
 
@@ -61,6 +66,7 @@ _CID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _B64 = re.compile(r"^[A-Za-z0-9+/]{1,200}={0,2}$")
 _DEVICE = re.compile(r"^[0-9a-f]{16}$")
+_LOGIN_COOKIE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def _lang(request: Request, fallback: str | None = None) -> str:
@@ -84,8 +90,8 @@ async def _json(request: Request) -> dict[str, Any] | None:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
     try:
-        body = await request.json()
-    except ValueError:
+        body = await read_json(request)
+    except BadJson:
         return None
     return body if isinstance(body, dict) else None
 
@@ -102,6 +108,11 @@ async def _session(bridge: Bridge, request: Request) -> YouthSession | None:
 def _set_cookie(bridge: Bridge, response: Response, value: str) -> None:
     response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_TTL, httponly=True,
                         samesite="lax", secure=bridge.rt.config.secure_cookies, path="/")
+
+
+def _login_cookie(request: Request) -> str | None:
+    value = request.cookies.get(LOGIN_COOKIE, "")
+    return value if _LOGIN_COOKIE.match(value) else None
 
 
 # -- consent and login ------------------------------------------------------------------------
@@ -131,35 +142,48 @@ async def start_login(bridge: Bridge, request: Request) -> Response:
     else:
         intent = Intent("login", lang=lang)
     try:
-        url, binding = await identity.start_login(intent)
+        started = await identity.start_login(intent, _login_cookie(request))
     except OidcError as exc:
         return _error(exc.code, 502)
-    return JSONResponse({"authorize_url": url, "binding": binding})
+    response = JSONResponse({"authorize_url": started.authorize_url, "binding": started.binding})
+    # Lax: sent on the top-level redirect back from ID-porten, the callback's only use.
+    response.set_cookie(LOGIN_COOKIE, started.browser_binding, httponly=True, samesite="lax",
+                        max_age=identity.rp_config.pending_login_ttl_seconds,
+                        secure=bridge.rt.config.secure_cookies, path=LOGIN_COOKIE_PATH)
+    return response
 
 
 async def callback(bridge: Bridge, request: Request) -> Response:
     identity = bridge.identity
     store = identity.capturing_store()
     params = dict(request.query_params)
+    browser = _login_cookie(request)
     try:
-        cookie, intent = await identity.complete_login(params, store)
+        cookie, intent = await identity.complete_login(params, store, browser)
+    except OidcCodeReplay as exc:
+        # Back button or reload after the login: the session stays, the page it led to again.
+        target = await identity.replay_target(params, browser)
+        if target:
+            return RedirectResponse(target, status_code=303)
+        return _login_error(bridge, request, exc, None)
     except OidcError as exc:
-        taken = Intent.from_json(store.taken.return_to) if store.taken else None
-        lang = _lang(request, taken.lang if taken else None)
-        code = exc.code
-        if isinstance(exc, OidcProviderError) and exc.oauth_error == "access_denied":
-            code = "access_denied"
-        service = bridge.rt.config.service(taken.service) if taken else None
-        return render(request, "youth_login_error.html", status=400, lang=lang, code=code,
-                      service=service, crisis=crisis_numbers(bridge.rt),
-                      quick_exit_url=bridge.rt.config.quick_exit_url)
-    if intent.kind == "upgrade" and intent.service:
-        target = f"/s/{intent.service}?" + urlencode({"lang": intent.lang, "login": "1"})
-    else:
-        target = "/mine?" + urlencode({"lang": intent.lang, "login": "1"})
-    response = RedirectResponse(target, status_code=303)
+        return _login_error(bridge, request, exc, store.taken.return_to if store.taken else None)
+    response = RedirectResponse(intent.target, status_code=303)
     _set_cookie(bridge, response, cookie)
     return response
+
+
+def _login_error(bridge: Bridge, request: Request, exc: OidcError, return_to: str | None) -> Response:
+    """The error page, in the language the login was started in when we know it."""
+    taken = Intent.from_json(return_to) if return_to else None
+    lang = _lang(request, taken.lang if taken else None)
+    code = exc.code
+    if isinstance(exc, OidcProviderError) and exc.oauth_error == "access_denied":
+        code = "access_denied"
+    service = bridge.rt.config.service(taken.service) if taken else None
+    return render(request, "youth_login_error.html", status=400, lang=lang, code=code,
+                  service=service, crisis=crisis_numbers(bridge.rt),
+                  quick_exit_url=bridge.rt.config.quick_exit_url)
 
 
 async def confirm(bridge: Bridge, request: Request) -> Response:

@@ -1,22 +1,18 @@
-"""The identity bridge's web logic: login sessions, the upgrade link with proof of
-possession, the logged-in youth's threads and extra devices. Routes (``routes.py``) are
-thin; everything that decides is here.
+"""The identity bridge's web logic: the upgrade link with proof of possession, the
+logged-in youth's threads and extra devices, on top of the login sessions (``logins.py``).
+Routes (``routes.py``) are thin; everything that decides is here and there.
 
 Never logged: pid, codes, tokens, states, nonces, challenges, session cookies.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
-import secrets
 import struct
-from dataclasses import dataclass
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import httpx
 import redis.asyncio as aioredis
@@ -31,20 +27,15 @@ from chat.domain.conversation import Conversation
 from chat.errors import BadToken, ConversationClosed, LinkedElsewhere
 from chat.protocol import events
 from chat.protocol.events import encode
-from identity_bridge.oidc import IdPortenClient, LoginResult, RelyingPartyConfig
+from identity_bridge.oidc import IdPortenClient, RelyingPartyConfig
 
 from . import keys
-from .persons import PersonSealer
-from .stores import CapturingStore, RedisLoginSessionIndex, RedisPendingStore
+from .logins import PERSON_TTL, LoginSessions, YouthSession
 
 log = logging.getLogger("helseprat.identity")
 
-SESSION_COOKIE = "hp_youth"
-SESSION_TTL = 8 * 3600
 CHALLENGE_TTL = 300
-PERSON_TTL = 400 * 86_400
 LINK_DOMAIN = b"helseprat/link-proof/v1"
-_OSLO = ZoneInfo("Europe/Oslo")
 
 
 class LinkRefused(Exception):
@@ -67,163 +58,18 @@ def device_id(sign_public_key: bytes) -> str:
     return hashlib.blake2b(b"helseprat/device-id/v1" + sign_public_key, digest_size=8).hexdigest()
 
 
-@dataclass(frozen=True)
-class Intent:
-    """What a login was started for, carried (server-side only) in the pending login."""
-
-    kind: str  # "upgrade" | "login"
-    conversation: str = ""
-    service: str = ""
-    lang: str = "nb"
-    binding_hash: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps({"k": self.kind, "c": self.conversation, "s": self.service,
-                           "l": self.lang, "b": self.binding_hash}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, raw: str) -> Intent:
-        try:
-            d = json.loads(raw)
-            return cls(str(d["k"]), str(d["c"]), str(d["s"]), str(d["l"]), str(d["b"]))
-        except (ValueError, KeyError, TypeError):
-            return cls("login")
-
-
-@dataclass(frozen=True)
-class YouthSession:
-    tag: str
-    person: str
-    public_id: str  # the login session id the link proof names (not a secret)
-    confirmed: bool
-    acr: str
-    age: str
-    link_conversation: str
-    lang: str
-
-
-def _binding_hash(binding: str) -> str:
-    return hashlib.sha256(b"helseprat/login-binding/v1\x00" + binding.encode()).hexdigest()
-
-
-def age_text(age: int | None) -> str:
-    return "unknown" if age is None else str(age)
-
-
-class IdentityWeb:
-    """One per web process (built by the bridge's start, when ``[idporten]`` is configured)."""
+class IdentityWeb(LoginSessions):
+    """One per web process (built by the bridge's start, when ``[idporten]`` is configured):
+    the login (``LoginSessions``), the upgrade link, threads and devices."""
 
     def __init__(self, config: Config, rp_config: RelyingPartyConfig, person_key: bytes,
                  links: Links, redis: aioredis.Redis, clock: Clock,
                  http: httpx.AsyncClient | None = None) -> None:
-        self.config = config
-        self.rp_config = rp_config
-        self.links = links  # what the bridge may do to a chat conversation
-        self.redis = redis  # the bridge's own keys (sessions, threads, devices)
-        self.clock = clock
-        self.rp = IdPortenClient(rp_config, http=http, clock=clock.now)
-        self.pending = RedisPendingStore(redis, rp_config.pending_login_ttl_seconds)
-        self.index = RedisLoginSessionIndex(redis)
-        self.sealer = PersonSealer(person_key)
+        super().__init__(config, rp_config, person_key, links, redis, clock,
+                         IdPortenClient(rp_config, http=http, clock=clock.now))
 
     async def aclose(self) -> None:
         await self.rp.aclose()
-
-    # -- login -----------------------------------------------------------------------------
-    async def start_login(self, intent: Intent) -> tuple[str, str]:
-        """Returns (authorize URL, binding). The binding stays in the tab that started the
-        login (sessionStorage) and must come back to confirm the session: a callback URL
-        forwarded to someone else's browser (login CSRF) yields a session nobody can use."""
-        binding = secrets.token_urlsafe(32)
-        intent = Intent(intent.kind, intent.conversation, intent.service, intent.lang,
-                        _binding_hash(binding))
-        start = await self.rp.start_login(return_to=intent.to_json())
-        await self.pending.put(start.pending, self.rp_config.pending_login_ttl_seconds)
-        return start.authorize_url, binding
-
-    async def complete_login(
-        self, params: dict[str, str], store: CapturingStore
-    ) -> tuple[str, Intent]:
-        """Raises OidcError; ``store.taken`` then tells which intent (for the error page)."""
-        result = await self.rp.complete_login(params, store)
-        intent = Intent.from_json(result.return_to)
-        cookie = await self._new_session(result, intent)
-        return cookie, intent
-
-    def capturing_store(self) -> CapturingStore:
-        return CapturingStore(self.pending)
-
-    def _session_tag(self, cookie: str) -> str:
-        return hmac.new(self.config.secrets.token_key, b"helseprat/youth-session/v1\x00"
-                        + cookie.encode(), hashlib.sha256).hexdigest()
-
-    async def _new_session(self, result: LoginResult, intent: Intent) -> str:
-        claims = result.claims
-        pid = claims.pid.value
-        person = self.sealer.tag(pid)
-        today = dt.datetime.fromtimestamp(self.clock.now(), _OSLO).date()
-        age = age_text(claims.pid.age_on(today))
-        cookie = secrets.token_urlsafe(32)
-        tag = self._session_tag(cookie)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hsetnx(keys.person(person), "pid", b64encode(self.sealer.seal(pid, person)))
-        pipe.hsetnx(keys.person(person), "created", int(self.clock.now()))
-        pipe.expire(keys.person(person), PERSON_TTL)
-        fields: dict[str, Any] = {
-            "p": person, "lsid": secrets.token_urlsafe(18), "cf": "0", "acr": claims.acr.value,
-            "age": age, "bh": intent.binding_hash, "lang": intent.lang,
-            "it": b64encode(self.sealer.seal(result.id_token, tag)),
-            "created": int(self.clock.now()),
-        }
-        if claims.sid:
-            fields["sid"] = b64encode(self.sealer.seal(claims.sid, tag))
-        if intent.kind == "upgrade" and intent.conversation:
-            fields["lc"] = intent.conversation
-        pipe.hset(keys.session(tag), mapping=fields)  # type: ignore[arg-type]
-        pipe.expire(keys.session(tag), SESSION_TTL)
-        await pipe.execute()
-        if claims.sid:
-            await self.index.bind(claims.issuer, claims.sid, tag, SESSION_TTL)
-        # Linked threads learn the age and level of this (newest) login.
-        await self.links.refresh_login_level(keys.person_threads(person), person,
-                                             claims.acr.value, age)
-        log.info("youth login session started", extra={"acr": claims.acr.value})
-        return cookie
-
-    async def session(self, cookie: str | None, *, confirmed: bool = True) -> YouthSession | None:
-        if not cookie or len(cookie) > 128:
-            return None
-        tag = self._session_tag(cookie)
-        raw = cast(dict[str, str], await self.redis.hgetall(keys.session(tag)))
-        if not raw or (confirmed and raw.get("cf") != "1"):
-            return None
-        return YouthSession(tag=tag, person=raw["p"], public_id=raw.get("lsid", ""),
-                            confirmed=raw.get("cf") == "1", acr=raw.get("acr", ""),
-                            age=raw.get("age", "unknown"), link_conversation=raw.get("lc", ""),
-                            lang=raw.get("lang", "nb"))
-
-    async def confirm(self, cookie: str | None, binding: str) -> YouthSession | None:
-        s = await self.session(cookie, confirmed=False)
-        if s is None:
-            return None
-        if s.confirmed:
-            return s
-        stored = cast(str | None, await self.redis.hget(keys.session(s.tag), "bh"))
-        if not stored or not hmac.compare_digest(stored, _binding_hash(binding)):
-            return None
-        await self.redis.hset(keys.session(s.tag), "cf", "1")
-        return await self.session(cookie)
-
-    async def end_session(self, tag: str) -> str | None:
-        """Delete a local session; returns its id_token (the logout hint) if it had one."""
-        raw = cast(dict[str, str], await self.redis.hgetall(keys.session(tag)))
-        await self.redis.delete(keys.session(tag))
-        if not raw:
-            return None
-        if raw.get("sid"):
-            sid = self.sealer.open(b64decode(raw["sid"]), tag)
-            await self.index.forget(self.rp_config.issuer, sid)
-        return self.sealer.open(b64decode(raw["it"]), tag) if raw.get("it") else None
 
     # -- upgrade: proof of possession, then link -------------------------------------------
     async def check_anonymous(self, cid: str, token: str) -> Conversation:
@@ -296,8 +142,12 @@ class IdentityWeb:
         out = []
         for cid in sorted(cast(set[str], await self.redis.smembers(keys.person_threads(s.person)))):
             conv = await self.links.conversation(cid)
-            if conv is None or conv.person_tag != s.person:
+            if conv is None or (conv.person_tag and conv.person_tag != s.person):
                 await self.redis.srem(keys.person_threads(s.person), cid)  # expired/deleted
+                continue
+            if conv.person_tag != s.person:
+                # Not linked (yet): on a Redis Cluster the set is written before the
+                # conversation's own step (chat/store/clustered.py: ``link``).
                 continue
             out.append({"conversation": cid, "service": conv.service, "state": conv.state.value,
                         "created": conv.created, "last": conv.last, "epoch": conv.epoch})

@@ -12,7 +12,8 @@ from chat.protocol import events
 from chat.protocol.events import encode
 from chat.web.runtime import Runtime
 
-from .service import SESSION_COOKIE, IdentityWeb, pending_device_frames, reseal
+from .logins import SESSION_COOKIE
+from .service import IdentityWeb, pending_device_frames, reseal
 
 
 async def resume_session(rt: Runtime, identity: IdentityWeb, ws: WebSocket,

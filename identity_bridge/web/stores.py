@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import json
 from typing import cast
 
 import redis.asyncio as aioredis
@@ -11,25 +13,64 @@ from identity_bridge.oidc.logout import session_index_key
 
 _USED_PREFIX = "idp-used:"
 
+# Take a pending login for the browser that started it, in one step: the browser check, the
+# removal and the tombstone (which remembers that browser) cannot be split by another
+# callback. KEYS: pending, tombstone (one slot: pending_key's hash tag). ARGV: browser hash,
+# tombstone TTL.
+_TAKE = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return {'used'} end
+  return {'unknown'}
+end
+local ok, pending = pcall(cjson.decode, raw)
+if ARGV[1] == '' or not ok or type(pending) ~= 'table' or pending['browser'] ~= ARGV[1] then
+  return {'other'}
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], cjson.encode({b = ARGV[1]}), 'EX', tonumber(ARGV[2]))
+return {'taken', raw}
+"""
+
 
 class RedisPendingStore:
-    """``take`` is atomic and single-use: GETDEL, then a tombstone so a replayed callback is
-    told apart (``oidc_code_replay``) from an unknown state (``oidc_state``)."""
+    """``take`` is atomic and single-use, and only for the browser that started the login; a
+    tombstone tells a replayed callback (``oidc_code_replay``) apart from an unknown state
+    (``oidc_state``) and, once the login is done, where it went (``remember_target``)."""
 
     def __init__(self, redis: aioredis.Redis, ttl_seconds: int) -> None:
         self.redis = redis
         self.ttl = ttl_seconds
+        self._take = redis.register_script(_TAKE)
 
     async def put(self, pending: PendingLogin, ttl_seconds: int) -> None:
         await self.redis.set(pending.key, pending.to_json(), ex=ttl_seconds)
 
-    async def take(self, key: str) -> PendingLogin | StateStatus:
-        raw = cast(str | None, await self.redis.getdel(key))
-        if raw is None:
-            used = await self.redis.exists(_USED_PREFIX + key)
-            return StateStatus.USED if used else StateStatus.UNKNOWN
-        await self.redis.set(_USED_PREFIX + key, "1", ex=self.ttl)
-        return PendingLogin.from_json(raw)
+    async def take(self, key: str, browser: str) -> PendingLogin | StateStatus:
+        reply = await self._take(keys=[key, _USED_PREFIX + key], args=[browser, self.ttl])
+        kind = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        if kind == "taken":
+            return PendingLogin.from_json(reply[1])
+        return {"used": StateStatus.USED, "other": StateStatus.OTHER_BROWSER}.get(
+            kind, StateStatus.UNKNOWN)
+
+    async def remember_target(self, key: str, browser: str, target: str) -> None:
+        """After a completed login: where it went, for a replay from the same browser."""
+        await self.redis.set(_USED_PREFIX + key, json.dumps({"b": browser, "to": target}),
+                             xx=True, keepttl=True)
+
+    async def replay_target(self, key: str, browser: str) -> str | None:
+        """Where the completed login went, if this browser (``browser``: the hash of its login
+        cookie) is the one that completed it."""
+        raw = await self.redis.get(_USED_PREFIX + key)
+        try:
+            used = json.loads(raw) if raw else {}
+        except ValueError:
+            return None
+        if not browser or not isinstance(used, dict) or not isinstance(used.get("to"), str) \
+                or not hmac.compare_digest(str(used.get("b", "")), browser):
+            return None
+        return str(used["to"])
 
 
 class CapturingStore:
@@ -43,8 +84,8 @@ class CapturingStore:
     async def put(self, pending: PendingLogin, ttl_seconds: int) -> None:
         await self.inner.put(pending, ttl_seconds)
 
-    async def take(self, key: str) -> PendingLogin | StateStatus:
-        result = await self.inner.take(key)
+    async def take(self, key: str, browser: str) -> PendingLogin | StateStatus:
+        result = await self.inner.take(key, browser)
         if isinstance(result, PendingLogin):
             self.taken = result
         return result

@@ -1,22 +1,10 @@
 // The consent page and "Mine samtaler": start an ID-porten login, finish it in this tab.
 import { confirmSession, logout, startLogin, takeLoginMarker } from "./youth_identity.js";
+import "./exit.js"; // quick exit and history: the same rules as every youth page
 
 const root = document.getElementById("identity");
 const KEY = "helseprat.conversation";
 const $ = (id) => document.getElementById(id);
-
-// Quick exit: the same rule as the chat page (clear this tab; keep only a remembered chat).
-function quickExit() {
-  let remember = false;
-  try { remember = JSON.parse(localStorage.getItem(KEY) || "null")?.remember === true; } catch { /* */ }
-  try { sessionStorage.clear(); } catch { /* */ }
-  if (!remember) { try { localStorage.removeItem(KEY); localStorage.removeItem("helseprat.pins"); } catch { /* */ } }
-  location.replace($("quick-exit").dataset.url);
-}
-if ($("quick-exit")) {
-  $("quick-exit").addEventListener("click", quickExit);
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !e.repeat) quickExit(); });
-}
 
 function saved() {
   try { return JSON.parse(sessionStorage.getItem(KEY) || localStorage.getItem(KEY) || "null"); } catch { return null; }

@@ -1,19 +1,30 @@
 // The nurse dashboard: unlock this device's keys, live queue across services (waiting times,
 // alerts), claim, chat (E2E), canned replies, risk flags, transfer (re-sealing the conversation
 // key to the receiving team), release and close; "send to journal" for ID-porten-verified threads
-// (the note is sealed here, in the browser, to the journal gateway's key; docs/epj.md).
+// (the note is sealed here, in the browser, to the journal gateway's key; docs/epj.md); "Foreslå time"
+// there too (dashboard/proposals.js).
 import { ReconnectingSocket, newCmid } from "./ws.js";
 import * as e2e from "./e2e/index.js";
+import "./e2e/eager.js"; // teamview.js reads crypto through e2e/lazy.js; here it is there at once
 import { fetchTeam, verifyTeam, memberSignKeys } from "./teamview.js";
 import * as reseal from "./reseal.js";
+import { t, label, fmt } from "./dashboard/i18n.js";
+import { confirmAction } from "./dashboard/confirm.js";
+import { installShortcuts } from "./dashboard/shortcuts.js";
+import { queueCard, claimButton, flagTag, tag, tickWaits } from "./dashboard/queue.js";
+import { renderLater as drawLater, tickLater } from "./dashboard/later.js";
+import { installPush } from "./dashboard/push.js";
+import { JOURNAL_RANK, fmtTime, journalable as canJournal, renderJournal as drawJournal,
+         renderPicked, sealNote } from "./dashboard/journal.js";
+import { installProposals, onProposalError, onProposalStatus, renderProposals } from "./dashboard/proposals.js";
 
 const dash = document.getElementById("dash");
-const t = (k) => dash.dataset["t" + k[0].toUpperCase() + k.slice(1)] || k;
 const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector("form.logout input[name=csrf]")?.value || "";
 const DEVICE = "helseprat.nurse.device";
 const NOTIFY = "helseprat.nurse.notify";
 const SOUND = "helseprat.nurse.sound";
+const AWAY = "helseprat.nurse.away"; // conversations claimed from "Svar senere" (this tab)
 
 const convs = new Map(); // cid -> {state, service, messages: [], last, session, youthPk, ck, flag}
 let current = null;
@@ -27,6 +38,10 @@ const shownOwn = new Set(); // cmids of our messages shown from an ack (a later 
 const svcInfo = new Map(); // id -> {target_wait_s, escalation, members}
 let transferServices = [];
 const queues = new Map(); // service -> items
+const laters = new Map(); // service -> answer-later items (later_snapshot)
+// Claimed from the answer-later list: the youth is not here live until she shows she is.
+const away = new Set(JSON.parse(sessionStorage.getItem(AWAY) || "[]"));
+const parking = new Set(); // conversations this tab asked to wait for the youth's answer
 const boards = new Map(); // service -> {flags, on_duty, target_wait_s}
 const canned = new Map(); // service -> [{id, text}]
 const teamCache = new Map(); // service -> verified team (for history from other services)
@@ -154,7 +169,8 @@ async function openConversation(c, cid, history) {
     // After a rotation, move this open conversation to the team's current epoch, so members
     // who only hold the new team key can read it (the server accepts only the current epoch).
     const current = entry.team.statement.epoch;
-    if (bundle.epoch < current && c.state !== "closed" && socket) {
+    // Only while it waits or when it is ours: the server refuses a colleague's active one.
+    if (bundle.epoch < current && (c.state === "waiting" || (c.state === "active" && c.mine)) && socket) {
       const fresh = e2e.resealKeyBundle(bundle, entry.keys.get(bundle.epoch), entry.team.statement);
       socket.send({ type: "rekey", conversation: cid, key_bundle: e2e.b64encode(e2e.encodeKeyBundle(fresh)),
                     epoch: current });
@@ -230,14 +246,16 @@ function checkAlerts() {
 }
 
 // ---- rendering ----------------------------------------------------------------------------------
-function fmtWait(since) {
-  const s = Math.max(0, Math.floor(Date.now() / 1000 - since));
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min`;
-}
-
 function serviceName(id) {
   const s = services.find((x) => x.id === id) || transferServices.find((x) => x.id === id);
   return s ? s.name : id;
+}
+
+/** "Helsestasjon for ungdom, Demo kommune": the service and, unless its name says it, where. */
+function serviceLabel(id) {
+  const name = serviceName(id);
+  const muni = svcInfo.get(id)?.municipality || "";
+  return muni && !name.includes(muni) ? `${name}, ${muni}` : name;
 }
 
 function flagOf(cid) {
@@ -248,64 +266,66 @@ function flagOf(cid) {
   return convs.get(cid)?.flag || "";
 }
 
-function claimButton(cid) {
-  const btn = document.createElement("button");
-  btn.type = "button";
-  btn.className = "primary claim";
-  btn.dataset.conversation = cid;
-  btn.textContent = t("claim");
-  btn.addEventListener("click", () => socket.send({ type: "claim", conversation: cid }));
-  return btn;
+function claim(cid) { socket.send({ type: "claim", conversation: cid }); }
+
+function setAway(cid, on) {
+  if (on) away.add(cid); else away.delete(cid);
+  sessionStorage.setItem(AWAY, JSON.stringify([...away]));
+  if (cid === current) $("away").hidden = !on;
 }
 
-function flagBadge(kind) {
-  const b = document.createElement("strong");
-  b.className = "flag flag-" + kind;
-  b.textContent = t(kind);
-  return b;
+function claimLater(cid) {
+  setAway(cid, true);
+  claim(cid);
+}
+
+function renderLater() {
+  const settled = services.length > 0 && services.every((s) => laters.has(s.id));
+  drawLater(laters, (item) => ({ flag: flagOf(item.conversation), serviceName: serviceName(item.service),
+                                 onClaim: claimLater }), settled);
+}
+
+const FLAG_ORDER = { acute: 0, concern: 1 };
+function waitingOrder(items) {
+  return [...items].sort((a, b) => (FLAG_ORDER[flagOf(a.conversation)] ?? 2)
+    - (FLAG_ORDER[flagOf(b.conversation)] ?? 2) || a.since - b.since);
 }
 
 function renderQueue(service) {
   const ul = $("q-" + service);
   if (!ul) return;
-  const items = [...(queues.get(service) || [])];
-  const order = { acute: 0, concern: 1 };
-  items.sort((a, b) => (order[flagOf(a.conversation)] ?? 2) - (order[flagOf(b.conversation)] ?? 2) || a.since - b.since);
+  const items = waitingOrder(queues.get(service) || []);
   ul.replaceChildren();
   if (!items.length) {
     const li = document.createElement("li");
     li.className = "empty";
     li.textContent = t("empty");
     ul.append(li);
-    return;
   }
   const target = targetOf(service);
   for (const item of items) {
-    const li = document.createElement("li");
-    li.dataset.conversation = item.conversation;
-    const kind = flagOf(item.conversation);
-    if (kind) li.append(flagBadge(kind), " ");
-    const info = document.createElement("span");
-    info.className = "since";
-    info.dataset.since = item.since;
-    info.dataset.target = target;
-    info.textContent = waitText(item.since, target) + ` · ${item.online ? t("online") : t("offline")} `;
-    li.append(info, claimButton(item.conversation));
-    ul.append(li);
+    ul.append(queueCard(item, { flag: flagOf(item.conversation), serviceName: serviceName(item.service || service),
+                                target, onClaim: claim }));
   }
+  markNextClaim();
 }
 
-function waitText(since, target) {
-  const over = Date.now() / 1000 - since > target;
-  return `${t("waitingSince")} ${fmtWait(since)}` + (over ? ` (${t("overTarget")})` : "");
+/** The claim button Alt+Shift+T presses: flagged first, then the longest wait, any service. */
+function nextClaim() {
+  const all = [];
+  for (const items of queues.values()) all.push(...items);
+  const first = waitingOrder(all)[0];
+  return first ? document.querySelector(`.queue button.claim[data-conversation="${first.conversation}"]`) : null;
+}
+
+function markNextClaim() {
+  for (const b of document.querySelectorAll("button.claim[aria-keyshortcuts]")) b.removeAttribute("aria-keyshortcuts");
+  nextClaim()?.setAttribute("aria-keyshortcuts", "Alt+Shift+T");
 }
 
 setInterval(() => {
-  for (const el of document.querySelectorAll(".queue .since")) {
-    const rest = el.textContent.replace(/^[^·]*·/, "·");
-    el.textContent = waitText(+el.dataset.since, +el.dataset.target) + " " + rest;
-    el.closest("li")?.classList.toggle("over", Date.now() / 1000 - +el.dataset.since > +el.dataset.target);
-  }
+  tickWaits();
+  tickLater();
   checkAlerts();
 }, 5000);
 
@@ -323,29 +343,33 @@ function renderBoard(service) {
     const li = document.createElement("li");
     li.className = "pinned-item flag-" + f.kind;
     li.dataset.conversation = f.conversation;
-    li.append(flagBadge(f.kind), ` ${t("youth")} · ${f.conversation.slice(0, 6)} · ${serviceName(f.service)} · `
-      + (f.state === "waiting" ? t("inQueue") : `${t("hasIt")} ${f.nurse}`) + " ");
-    if (f.state === "waiting") li.append(claimButton(f.conversation));
+    li.append(flagTag(f.kind), ` ${t("conversation")} ${f.conversation.slice(0, 6)} · ${serviceLabel(f.service)} · `
+      + (f.state === "waiting" ? t("inQueue") : f.state === "later" ? t("inLater") : `${t("hasIt")} ${f.nurse}`) + " ");
+    if (f.state === "waiting") li.append(claimButton(f.conversation, claim));
+    if (f.state === "later") li.append(claimButton(f.conversation, claimLater));
     ul.append(li);
   }
   $("pinned-section").hidden = all.length === 0;
   for (const svc of queues.keys()) renderQueue(svc);
+  renderLater();
   renderMine();
 }
 
 function renderMine() {
   const ul = $("mine");
   ul.replaceChildren();
-  const mine = [...convs.entries()].filter(([, c]) => c.state !== "closed" && c.mine !== false);
+  const mine = [...convs.entries()].filter(([, c]) => c.state !== "closed" && c.state !== "later" && c.mine !== false);
   const order = { acute: 0, concern: 1 };
   mine.sort(([a], [b]) => (order[flagOf(a)] ?? 2) - (order[flagOf(b)] ?? 2));
   for (const [cid] of mine) {
     const li = document.createElement("li");
     const kind = flagOf(cid);
-    if (kind) li.append(flagBadge(kind), " ");
     const btn = document.createElement("button");
     btn.type = "button";
-    btn.textContent = `${t("youth")} · ${cid.slice(0, 6)}`;
+    btn.className = "ds-button";
+    btn.dataset.variant = cid === current ? "secondary" : "tertiary";
+    if (kind) btn.append(flagTag(kind), " ");
+    btn.append(`${t("conversation")} ${cid.slice(0, 6)} · ${serviceName(convs.get(cid).service)}`);
     btn.dataset.conversation = cid;
     if (cid === current) btn.setAttribute("aria-current", "true");
     btn.addEventListener("click", () => select(cid));
@@ -366,7 +390,7 @@ function fillSelect(sel, options) {
 function select(cid) {
   current = cid;
   const c = convs.get(cid);
-  $("chat-title").textContent = `${t("youth")} · ${cid.slice(0, 6)}` + (c.safety ? ` · ${c.safety}` : "");
+  renderTitle(cid, c);
   const ol = $("messages");
   ol.replaceChildren();
   c.messages.forEach((m, i) => appendMessage(m, c, i));
@@ -374,22 +398,47 @@ function select(cid) {
   $("composer").hidden = !active;
   $("close-form").hidden = !active;
   $("tools").hidden = !active;
+  $("park").hidden = !active;
+  $("context-empty").hidden = active;
+  $("away").hidden = !(active && away.has(cid));
   const svc = services.find((s) => s.id === c.service);
-  fillSelect($("outcome"), (svc ? svc.outcomes : []).map((o) => [o, o]));
+  fillSelect($("outcome"), (svc ? svc.outcomes : []).map((o) => [o, label("outcome", o)]));
   fillSelect($("canned"), (canned.get(c.service) || []).map((r) => [r.id, r.text.length > 60 ? r.text.slice(0, 57) + "…" : r.text]));
-  $("canned-form").hidden = !(canned.get(c.service) || []).length;
+  $("canned-form").hidden = !active || !(canned.get(c.service) || []).length;
   const info = svcInfo.get(c.service);
   const targets = [];
   for (const m of info ? info.members : []) targets.push([`nurse:${c.service}:${m.username}`, `${t("colleague")}: ${m.name}`]);
+  // The server refuses any other: a conversation stays in the municipality it was started in.
+  const here = transferServices.find((s) => s.id === c.service);
   for (const s of transferServices) {
-    if (s.id !== c.service) targets.push([`service:${s.id}`, `${t("service")}: ${t("queueOf")} ${s.name}`]);
+    if (s.id !== c.service && here && s.municipality === here.municipality) targets.push([`service:${s.id}`, `${t("service")}: ${t("queueOf")} ${s.name}`]);
   }
   fillSelect($("transfer-to"), targets);
   $("flag-kind").value = flagOf(cid) || "none";
   showEscalation(c);
   renderJournal(c);
+  renderProposals(c, journalCfg);
   renderMine();
   if (active) $("message").focus();
+}
+
+/** "<service>, <municipality> · Samtale OzYA14 · Sikkerhetskode 1344 1141 2168", each part
+ *  labelled, and the conversation's state as a tag. */
+function renderTitle(cid, c) {
+  const fact = (name, value) => {
+    const span = document.createElement("span");
+    span.className = "fact";
+    const strong = document.createElement("strong");
+    strong.textContent = value;
+    span.append(`${name} `, strong);
+    return span;
+  };
+  const title = $("chat-title");
+  title.replaceChildren(serviceLabel(c.service), " · ", fact(t("conversation"), cid.slice(0, 6)));
+  if (c.safety) title.append(" · ", fact(t("safetyCode"), c.safety));
+  const st = $("chat-state");
+  st.replaceChildren(tag(label("state", c.state), "state", c.state === "closed" ? "neutral" : "info"));
+  st.hidden = false;
 }
 
 function showEscalation(c) {
@@ -434,46 +483,14 @@ function addMessage(cid, m) {
 function conv(cid) {
   if (!convs.has(cid)) {
     convs.set(cid, { state: "active", service: "", messages: [], last: 0, session: null,
-                     picked: new Set(), journal: new Map() });
+                     picked: new Set(), journal: new Map(), appts: new Map(), apptPending: null });
   }
   return convs.get(cid);
 }
 
 // ---- send to journal ----------------------------------------------------------------------------
-const JOURNAL_RANK = { sending: -1, queued: 0, sent: 1, accepted: 2, rejected: 2, receipt_invalid: 2, dead: 2 };
-const JOURNAL_MAX_CHARS = 20000; // identity_bridge/epj/sealed.py MAX_TEXT_CHARS
-const pad = (n) => String(n).padStart(2, "0");
-function localDate(d) { return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`; }
-function fmtTime(ts) {
-  if (!ts) return "";
-  const d = new Date(ts * 1000);
-  return `${localDate(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-function journalable(c) {
-  return Boolean(journalCfg && c.verified && journalCfg.services.includes(c.service) && c.mine !== false);
-}
-
-function renderPicked(c) {
-  $("journal-picked").textContent = `${t("picked")}: ${c.picked.size}`;
-}
-
-function renderJournal(c) {
-  const on = journalable(c);
-  $("journal").hidden = !on;
-  const ul = $("journal-log");
-  ul.replaceChildren();
-  if (!on && !c.journal.size) return;
-  renderPicked(c);
-  for (const [msgId, j] of c.journal) {
-    const li = document.createElement("li");
-    li.className = j.status;
-    li.dataset.msgId = msgId;
-    const key = "journal" + j.status.split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("");
-    li.textContent = `${t("journalNote")} ${fmtTime(j.at)}: ${t(key)}` + (j.text ? ` – ${j.text}` : "");
-    ul.append(li);
-  }
-}
+const journalable = (c) => canJournal(c, journalCfg);
+const renderJournal = (c) => drawJournal(c, journalCfg);
 
 function onJournalStatus(f) {
   const c = conv(f.conversation);
@@ -481,24 +498,6 @@ function onJournalStatus(f) {
   if (known && (JOURNAL_RANK[known.status] ?? -1) >= (JOURNAL_RANK[f.status] ?? -1)) return;
   c.journal.set(f.msg_id, { status: f.status, text: f.text || "", at: f.at || (known && known.at) || 0 });
   if (f.conversation === current) renderJournal(c);
-}
-
-function sealNote(cid, c, summary) {
-  const picked = [...c.picked].sort((a, b) => a - b).map((i) => c.messages[i]).filter((m) => m && m.ok);
-  // The record is written in Norwegian whatever language the dashboard shows.
-  const lines = picked.map((m) => `[${fmtTime(m.ts)}] ${m.who}: ${m.text}`);
-  const text = summary + (lines.length ? "\n\nUtdrag fra samtalen i helseprat:\n" + lines.join("\n") : "");
-  if (text.length > JOURNAL_MAX_CHARS) return null;
-  const words = myName.trim().split(/\s+/).filter(Boolean);
-  const family = words.length > 1 ? words.pop() : (words[0] || "-");
-  const msgId = crypto.randomUUID();
-  const note = JSON.stringify({
-    v: 2, kind: "note", msg_id: msgId, conversation: cid,
-    nurse: { given_name: words.join(" ") || family, family_name: family, hpr: null },
-    subject: "Samtale i helseprat", text, note_date: localDate(new Date()),
-  });
-  const sealed = e2e.sealJournalNote(note, e2e.b64decode(journalCfg.gateway_key));
-  return { msgId, sealed: e2e.b64encode(sealed) };
 }
 
 function status(text) { $("dash-status").textContent = text; }
@@ -526,7 +525,10 @@ async function handle(f) {
       services = f.services;
       journalCfg = f.journal || null;
       myName = f.nurse || "";
-      for (const cid of f.open) socket.send({ type: "open", conversation: cid, after: conv(cid).last });
+      for (const cid of f.open) {
+        conv(cid).mine = true;
+        socket.send({ type: "open", conversation: cid, after: conv(cid).last });
+      }
       break;
     case "dashboard":
       transferServices = f.transfer_services;
@@ -536,6 +538,10 @@ async function handle(f) {
       queues.set(f.service, f.items);
       renderQueue(f.service);
       checkAlerts();
+      break;
+    case "later_snapshot":
+      laters.set(f.service, f.items);
+      renderLater();
       break;
     case "board":
       boards.set(f.service, f);
@@ -561,13 +567,16 @@ async function handle(f) {
       // Moved to a colleague or another service: the sender's "transferred" reply follows, and
       // the receiver's dashboard opens it on "assigned" (or it shows in the receiving queue).
       if (f.transferred) break;
+      if (f.state === "later") { leftForLater(f.conversation, prev); break; }
       if (f.service) c.service = f.service;
       if (f.key_bundle) { c.keyBundle = f.key_bundle; await openConversation(c, f.conversation, f.history); }
       if (f.state === "closed" && prev !== "closed") c.messages.push({ kind: "system", text: t("closed"), meta: "" });
+      if (f.state === "closed") setAway(f.conversation, false);
       if (f.conversation === current) select(current); else renderMine();
       break;
     }
     case "history_end":
+      conv(f.conversation).live = true; // what follows is live, not history
       if (f.conversation === current) select(current);
       break;
     case "ack": {
@@ -598,6 +607,8 @@ async function handle(f) {
             ok: opened.ok, ts: f.ts, who: "Ungdom" };
       addMessage(f.conversation, m);
       if (f.conversation === current) $("typing").hidden = true;
+      if (f.from === "youth" && c.live) setAway(f.conversation, false); // she wrote just now: here
+
       break;
     }
     case "note": {
@@ -613,8 +624,10 @@ async function handle(f) {
       break;
     case "typing":
       if (f.conversation === current && f.from === "youth") {
-        $("typing").hidden = false;
+        if (!f.stopped) setAway(f.conversation, false);
         clearTimeout(handle.tt);
+        $("typing").hidden = Boolean(f.stopped);
+        if (f.stopped) break;
         handle.tt = setTimeout(() => { $("typing").hidden = true; }, 5000);
       }
       break;
@@ -634,6 +647,9 @@ async function handle(f) {
     case "journal_status":
       onJournalStatus(f);
       break;
+    case "appointment_status":
+      onProposalStatus(conv(f.conversation), f, f.conversation === current, journalCfg);
+      break;
     case "device_pending": { // identity bridge: a logged-in youth's new device (reseal.js)
       const c = conv(f.conversation);
       const entry = teams.get(c.service);
@@ -647,25 +663,47 @@ async function handle(f) {
       break;
     }
     case "error":
+      if (f.code === "session_ended") { // logged out elsewhere or disabled: sign in again
+        socket.stop();
+        location.assign("/nurse/login");
+        break;
+      }
+      let refused = "";
       if (f.ref && convs.has(f.ref)) { // a refused journal note: forget the one still "sending"
         const c = convs.get(f.ref);
         for (const [id, j] of c.journal) if (j.status === "sending") c.journal.delete(id);
         if (f.ref === current) renderJournal(c);
+        refused = onProposalError(c, f, f.ref === current, journalCfg); // or a proposed time
       }
-      status(f.code === "already_claimed" ? t("taken")
+      status(refused || (f.code === "already_claimed" ? t("taken")
         : f.code === "capacity_reached" ? t("capacity")
         : f.code === "not_authorized" ? t("notAuthorized")
         : f.code === "journal_not_verified" ? t("journalNotVerified")
-        : f.code === "journal_unavailable" ? t("journalUnavailable") : f.message);
+        : f.code === "journal_unavailable" ? t("journalUnavailable") : f.message));
       break;
   }
+}
+
+/** The conversation went to "Svar senere" (this nurse parked it, or the youth left and asked to
+ *  be answered later): it leaves her list; the answer-later list shows it if one is owed. */
+function leftForLater(cid, prev) {
+  const parked = parking.delete(cid);
+  const held = prev === "active" && convs.get(cid)?.mine === true;
+  convs.delete(cid);
+  setAway(cid, false);
+  if (current === cid) { current = null; clearChat(); }
+  renderMine();
+  if (parked) status(t("parked"));
+  else if (held) status(t("youthLeft"));
 }
 
 function clearChat() {
   $("chat-title").textContent = "";
   $("messages").replaceChildren();
-  for (const id of ["composer", "close-form", "tools", "escalation", "journal"]) $(id).hidden = true;
+  for (const id of ["composer", "close-form", "tools", "escalation", "journal", "appt", "canned-form", "chat-state", "away", "park"]) $(id).hidden = true;
+  $("context-empty").hidden = false;
   $("journal-log").replaceChildren();
+  $("appt-log").replaceChildren();
 }
 
 function connect() {
@@ -695,7 +733,11 @@ $("composer").addEventListener("submit", (e) => {
 });
 let lastTyping = 0;
 $("message").addEventListener("input", () => {
-  if (current && Date.now() - lastTyping > 3000) {
+  // A cleared field says so at once, so the youth's "skriver …" does not linger.
+  if (current && !$("message").value) {
+    lastTyping = 0;
+    socket.send({ type: "typing", conversation: current, stopped: true });
+  } else if (current && Date.now() - lastTyping > 3000) {
     lastTyping = Date.now();
     socket.send({ type: "typing", conversation: current });
   }
@@ -713,14 +755,27 @@ $("flag-form").addEventListener("submit", (e) => {
   e.preventDefault();
   if (current) socket.send({ type: "flag", conversation: current, kind: $("flag-kind").value });
 });
-$("release").addEventListener("click", () => {
-  if (!current) return;
-  socket.send({ type: "release", conversation: current });
-  convs.delete(current);
+$("release").addEventListener("click", async () => {
+  const cid = current;
+  if (!cid) return;
+  const ok = await confirmAction({ title: t("confirmReleaseTitle"), text: t("confirmReleaseText"),
+                                   confirm: t("confirmRelease") });
+  if (!ok || current !== cid) return;
+  socket.send({ type: "release", conversation: cid });
+  convs.delete(cid);
   current = null;
   clearChat();
   renderMine();
   status(t("released"));
+});
+$("park-later").addEventListener("click", async () => {
+  const cid = current;
+  if (!cid) return;
+  const ok = await confirmAction({ title: t("confirmParkTitle"), text: t("confirmParkText"),
+                                   confirm: t("confirmPark") });
+  if (!ok || current !== cid) return;
+  parking.add(cid);
+  socket.send({ type: "later", conversation: cid });
 });
 $("transfer-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -728,6 +783,11 @@ $("transfer-form").addEventListener("submit", async (e) => {
   const c = cid && convs.get(cid);
   const choice = $("transfer-to").value;
   if (!c || !c.session || !choice) return;
+  const picked = $("transfer-to").selectedOptions[0];
+  const ok = await confirmAction({ title: t("confirmTransferTitle"),
+                                   text: fmt(t("confirmTransferText"), { target: picked ? picked.textContent : choice }),
+                                   confirm: t("confirmTransfer") });
+  if (!ok || current !== cid) return;
   const parts = choice.split(":");
   const frame = { type: "transfer", conversation: cid };
   let target = c.service;
@@ -762,7 +822,7 @@ $("journal-form").addEventListener("submit", (e) => {
   if (!summary) { status(t("journalEmpty")); return; }
   let made;
   try {
-    made = sealNote(cid, c, summary);
+    made = sealNote(cid, c, summary, myName, journalCfg);
   } catch (err) {
     status((err && err.code) || String(err));
     return;
@@ -775,9 +835,30 @@ $("journal-form").addEventListener("submit", (e) => {
   for (const box of document.querySelectorAll("#messages .pick")) box.checked = false;
   renderJournal(c);
 });
+async function closeCurrent() {
+  const cid = current;
+  const c = cid && convs.get(cid);
+  if (!c || c.state !== "active" || c.mine === false) return;
+  const outcome = $("outcome").value;
+  const ok = await confirmAction({ title: t("confirmCloseTitle"),
+                                   text: fmt(t("confirmCloseText"), { outcome: label("outcome", outcome) }),
+                                   confirm: t("confirmClose"), danger: true });
+  if (ok && current === cid) socket.send({ type: "close", conversation: cid, outcome });
+}
 $("close-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  if (current) socket.send({ type: "close", conversation: current, outcome: $("outcome").value });
+  closeCurrent();
+});
+
+installPush({ csrf, lang: dash.dataset.lang });
+installProposals({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
+                   send: (frame) => socket.send(frame), cfg: () => journalCfg });
+
+installShortcuts({
+  claimNext() { nextClaim()?.click(); },
+  reply() { if (!$("composer").hidden) $("message").focus(); },
+  close() { if (!$("close-form").hidden) closeCurrent(); },
+  send() { $("composer").requestSubmit(); },
 });
 
 // Unlock with the password the login page kept for this one load, or the keys of this tab.

@@ -1,5 +1,6 @@
 // Fetch and verify a service's team: root key, current statement, member statements.
-import * as e2e from "./e2e/index.js";
+// Through the lazy binding: the youth's page loads crypto after its first paint (e2e/lazy.js).
+import { e2e } from "./e2e/lazy.js";
 
 /**
  * @param {string} service

@@ -64,3 +64,13 @@ export function newCmid() {
 export function fmt(template, values) {
   return template.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
 }
+
+const OSLO = new Intl.DateTimeFormat("nb-NO", { hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+                                                timeZone: "Europe/Oslo" });
+
+/** A message time (seconds since the epoch) the Norwegian way, in Norway's time: "14.05". */
+export function clock(ts) {
+  if (!ts) return "";
+  const parts = Object.fromEntries(OSLO.formatToParts(new Date(ts * 1000)).map((p) => [p.type, p.value]));
+  return parts.hour + "." + parts.minute;
+}

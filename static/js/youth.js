@@ -1,10 +1,15 @@
 // The youth's chat page: start or resume, chat end to end encrypted, end, quick exit.
 // Keys live only in this browser: sessionStorage by default, localStorage if "remember" is on.
-import { ReconnectingSocket, newCmid, fmt } from "./ws.js";
-import * as e2e from "./e2e/index.js";
+import { beforeQuickExit, hasLeft } from "./exit.js"; // first: quick exit works even if the rest fails
+import { ReconnectingSocket, newCmid, fmt, clock } from "./ws.js";
+import { e2e, loadCrypto } from "./e2e/lazy.js"; // after the first paint, see the end of this file
+import { afterPaint, readyWhen } from "./startready.js";
 import { fetchTeam, memberSignKeys } from "./teamview.js";
-import { WORDS } from "./wordlist.gen.js";
+import * as codes from "./resumecode.js";
 import * as idp from "./youth_identity.js";
+import { attachPush } from "./push.js";
+import { isAcute } from "./acute.js";
+import { later } from "./youth_later.js";
 
 const app = document.getElementById("app");
 const t = (k) => app.dataset["t" + k[0].toUpperCase() + k.slice(1)] || k;
@@ -14,25 +19,11 @@ const PINS = "helseprat.pins";
 const IDPORTEN = app.dataset.idporten === "1"; // identity bridge configured on this server
 const THREAD = new URLSearchParams(location.search).get("thread"); // from "Mine samtaler"
 
-// ---- quick exit: first, so it works even if anything below fails ----------------------------
-// Set once the youth leaves: nothing may be written to storage after it has been cleared
-// (a message arriving in the same moment would otherwise put the conversation back).
-let leaving = false;
+// Web Push opt-in (static/js/push.js): it sends on our socket and sees every frame we receive.
+const push = attachPush((frame) => Boolean(socket && socket.send(frame)));
 
-function quickExit() {
-  leaving = true;
-  try { if (socket) socket.stop(); } catch { /* ignore */ }
-  let remember = false;
-  try { remember = JSON.parse(localStorage.getItem(KEY) || "null")?.remember === true; } catch { /* */ }
-  try { sessionStorage.clear(); } catch { /* ignore */ }
-  try { localStorage.removeItem(idp.DEVICE); } catch { /* ignore */ }
-  if (!remember) { try { localStorage.removeItem(KEY); localStorage.removeItem(PINS); } catch { /* */ } }
-  location.replace($("quick-exit").dataset.url);
-}
-$("quick-exit").addEventListener("click", quickExit);
-document.addEventListener("keydown", (e) => {
-  if (e.key === "Escape" && !e.repeat) quickExit();
-});
+// ---- quick exit (static/js/exit.js forgets the conversation on this device, always) -----------
+beforeQuickExit(() => { if (socket) socket.stop(); });
 
 // ---- storage ----------------------------------------------------------------------------------
 function loadSaved() {
@@ -42,7 +33,7 @@ function loadSaved() {
 }
 let saved = loadSaved();
 function persist() {
-  if (leaving) return;
+  if (hasLeft()) return;
   const store = saved && saved.remember ? localStorage : sessionStorage;
   store.setItem(KEY, JSON.stringify(saved));
 }
@@ -58,7 +49,7 @@ function checkPin(service, root, remember) {
   const check = e2e.checkRootPin(pins[service] || null, root);
   if (check.status === "changed") return false;
   pins[service] = check.fingerprint;
-  if (!leaving) store.setItem(PINS, JSON.stringify(pins));
+  if (!hasLeft()) store.setItem(PINS, JSON.stringify(pins));
   return true;
 }
 
@@ -104,11 +95,6 @@ function sealText(text) {
   return body;
 }
 
-function randomWords(n) {
-  const idx = new Uint16Array(n);
-  crypto.getRandomValues(idx);
-  return Array.from(idx, (x) => WORDS[x % 2048]);
-}
 
 // ---- page -------------------------------------------------------------------------------------
 const pending = new Map(); // cmid -> {body, li}
@@ -118,10 +104,14 @@ let socket = null;
 let frames = Promise.resolve();
 let pendingStart = null;
 let pendingCode = null; // {handle, auth, wrap}
+let joined = ""; // the nurse whose "… er med i samtalen" is on the page
 
 function showChat() {
+  const was = $("chat-view").hidden;
   $("start-view").hidden = true;
   $("chat-view").hidden = false;
+  // The Start button was further down: bring the queue status (what the youth waits for) into view.
+  if (was) $("conv-status").scrollIntoView({ block: "center" });
 }
 
 function addMessage(kind, text, meta) {
@@ -134,18 +124,25 @@ function addMessage(kind, text, meta) {
   m.className = "meta";
   m.textContent = meta || "";
   li.append(m);
-  $("messages").append(li);
+  const end = $("ended");
+  if (end) end.before(li); else $("messages").append(li);
   li.scrollIntoView({ block: "end" });
   return li;
 }
 
+/** Our own message's line: "Sendt 14.05", the same live and after a reload. */
+function sentMeta(ts) { return (t("sent") + " " + clock(ts)).trim(); }
+function theirMeta(sender, ts) { return [sender || t("nurse"), clock(ts)].filter(Boolean).join(" · "); }
+
 /** A message the server refused (e.g. rate limited): say so, and offer to send it again with
  * the same client message id, so it is stored once even if the first try did get through. */
-function markFailed(cmid) {
+// The reason, when there is one a resend cannot fix now, sits beside the unsent message itself:
+// the status line above is the queue's and is rewritten by its next update.
+function markFailed(cmid, reason) {
   const p = pending.get(cmid);
   if (!p) return;
   const meta = p.li.querySelector(".meta");
-  meta.textContent = t("failed");
+  meta.textContent = reason || t("failed");
   meta.classList.add("failed");
   if (p.li.querySelector("button.retry")) return;
   const retry = document.createElement("button");
@@ -172,6 +169,56 @@ function notify() {
 
 function setStatus(text) { $("conv-status").textContent = text; }
 
+function hideTyping() {
+  clearTimeout(hideTyping.timer);
+  $("typing").hidden = true;
+}
+
+/** A nurse has the conversation: say who, once per nurse, in the conversation itself. */
+function nurseJoined(name) {
+  setStatus(name ? fmt(t("activeNamed"), { name }) : t("active"));
+  if (!name || joined === name) return;
+  joined = name;
+  addMessage("system joined", fmt(t("joined"), { name }), "");
+}
+
+/** The end, as a line in the conversation: why, "was this helpful?", and what now. */
+function showEnded(outcome) {
+  if ($("upgrade-box")) $("upgrade-box").hidden = true;
+  setStatus(t("closed"));
+  $("composer").hidden = true;
+  $("chat-tools").hidden = true;
+  hideTyping();
+  if ($("ended")) return;
+  const li = $("ended-template").content.firstElementChild.cloneNode(true);
+  const why = outcome === "youth_ended" ? "closedYou" : outcome === "inactive" ? "closedInactive" : "closedNurse";
+  li.querySelector("#ended-why").textContent = t(why);
+  $("messages").append(li);
+  if (saved && saved.feedback) feedbackGiven();
+  for (const b of li.querySelectorAll("button[data-helpful]")) {
+    b.addEventListener("click", () => {
+      for (const other of li.querySelectorAll("button[data-helpful]")) other.disabled = true;
+      if (!socket || !socket.send({ type: "feedback", helpful: b.dataset.helpful === "1" })) {
+        for (const other of li.querySelectorAll("button[data-helpful]")) other.disabled = false;
+      }
+    });
+  }
+  $("new-chat").addEventListener("click", newChat);
+  li.scrollIntoView({ block: "start" });
+}
+
+function feedbackGiven() {
+  if ($("feedback")) $("feedback").hidden = true;
+  if ($("feedback-thanks")) $("feedback-thanks").hidden = false;
+}
+
+/** Forget the ended conversation here and offer a fresh start on the same page. */
+function newChat() {
+  forget();
+  try { if (socket) socket.stop(); } catch { /* */ }
+  location.replace(location.pathname + "?lang=" + encodeURIComponent(app.dataset.lang || "nb"));
+}
+
 async function onFrame(f) {
   switch (f.type) {
     case "started":
@@ -190,6 +237,7 @@ async function onFrame(f) {
       }
       break;
     case "resumed":
+      later.historyUntil(f.last_seq);
       if (f.token && pendingCode) {
         const [ck, seed] = e2e.openBackup(pendingCode.wrap, e2e.b64decode(f.backup));
         saved = { conversation: f.conversation, token: f.token, service: f.service, last: 0,
@@ -215,13 +263,9 @@ async function onFrame(f) {
         }
       }
       // "waiting": the queue frame with the real position follows within a moment.
-      if (f.state === "active") setStatus(t("active"));
-      if (f.state === "closed") {
-        if ($("upgrade-box")) $("upgrade-box").hidden = true;
-        setStatus(t("closed"));
-        $("composer").hidden = true;
-        $("end").hidden = true;
-      }
+      if (f.state === "active") nurseJoined(f.nurse || "");
+      if (f.state === "closed") showEnded(f.outcome);
+      later.state(f.state, f.due);
       break;
     case "system": {
       // A notice from the service itself (e.g. "this chat will close for inactivity"): no
@@ -231,6 +275,7 @@ async function onFrame(f) {
       break;
     }
     case "queue": {
+      if (later.on) break; // a queue update racing the move to later
       let text = fmt(t("waiting"), { pos: f.position, n: f.waiting });
       if (f.expected_wait_s) text += " " + fmt(t("wait"), { min: Math.ceil(f.expected_wait_s / 60) });
       setStatus(text);
@@ -250,13 +295,14 @@ async function onFrame(f) {
           opened = openBody(f.body);
         }
       }
+      later.message(f.from, f.seq);
       if (f.from === "youth") {
         const p = pending.get(f.cmid);
-        if (p) { p.li.querySelector(".meta").textContent = t("sent"); pending.delete(f.cmid); }
-        else if (!shown.has(f.cmid)) addMessage("me", opened.text, t("you"));
+        if (p) { p.li.querySelector(".meta").textContent = sentMeta(f.ts); pending.delete(f.cmid); }
+        else if (!shown.has(f.cmid)) addMessage("me", opened.text, sentMeta(f.ts));
       } else {
-        addMessage(opened.ok ? "them" : "them failed", opened.text, f.sender || t("nurse"));
-        $("typing").hidden = true;
+        addMessage(opened.ok ? "them" : "them failed", opened.text, theirMeta(f.sender, f.ts));
+        hideTyping();
         if (document.hidden) {
           document.title = "(1) " + document.title.replace(/^\(\d+\) /, "");
           notify();
@@ -266,20 +312,29 @@ async function onFrame(f) {
     }
     case "ack": {
       const p = pending.get(f.cmid);
-      if (p) { p.li.querySelector(".meta").textContent = t("sent"); pending.delete(f.cmid); }
+      if (p) { p.li.querySelector(".meta").textContent = sentMeta(f.ts); pending.delete(f.cmid); }
       // An ack stands in the sequence where our message is (we get no deliver of it).
       if (saved && !f.duplicate && f.seq > saved.last) { saved.last = f.seq; persist(); }
+      if (!f.duplicate) later.message("youth", f.seq);
       break;
     }
+    case "feedback":
+      if (saved) { saved.feedback = true; persist(); }
+      feedbackGiven();
+      break;
     case "device_ready":
       // Another device of the logged-in youth got CK: accept messages signed by it.
       if (session && f.sign) session = e2e.withSenders(session, [e2e.b64decode(f.sign)]);
       break;
     case "typing":
       if (f.from === "nurse") {
-        $("typing").hidden = false;
-        clearTimeout(onFrame.typingTimer);
-        onFrame.typingTimer = setTimeout(() => { $("typing").hidden = true; }, 5000);
+        hideTyping();
+        // "stopped": the nurse cleared the field. Otherwise a nurse who stops typing without
+        // sending (or whose stop was lost) stops showing after a few seconds.
+        if (!f.stopped) {
+          $("typing").hidden = false;
+          hideTyping.timer = setTimeout(hideTyping, 5000);
+        }
       }
       break;
     case "error":
@@ -289,10 +344,15 @@ async function onFrame(f) {
         if (wasLinked) { showLoginAgain(); break; }
         $("start-view").hidden = false; $("chat-view").hidden = true; $("start").disabled = false;
       }
+      // Refusals a resend cannot fix now: say why, in words, beside the unsent message.
+      const told = { conversation_full: "full", storage_full: "storageFull" }[f.code];
       if (f.ref && pending.has(f.ref)) {
-        markFailed(f.ref);
+        markFailed(f.ref, told && t(told));
+      } else if ((f.code === "bad_resume_code" || f.code === "too_many_attempts") && !saved) {
+        resumeError(f.code === "bad_resume_code" ? t("badCode") : f.message);
+        pendingCode = null;
       } else {
-        setStatus(t("error") + " (" + f.code + ")");
+        setStatus(told ? t(told) : t("error") + " (" + f.code + ")");
         if (pendingStart) { pendingStart = null; $("start").disabled = false; }
       }
       break;
@@ -318,7 +378,7 @@ function connect() {
     },
     // Frames are handled strictly in order, even when one handler waits for a fetch.
     onFrame: (f) => {
-      frames = frames.then(() => onFrame(f)).catch((err) => setStatus(t("error") + " (" + (err.code || "e2e") + ")"));
+      frames = frames.then(() => { push.frame(f); return onFrame(f); }).catch((err) => setStatus(t("error") + " (" + (err.code || "e2e") + ")"));
     },
     onDown() {
       $("banner").textContent = t("reconnecting");
@@ -344,12 +404,11 @@ $("start").addEventListener("click", async () => {
     const frame = { type: "start", service, key_bundle: e2e.b64encode(bundle), epoch: tm.statement.epoch };
     let code = null;
     if ($("want-code").checked) {
-      const words = randomWords(11);
-      const secret = words.slice(3).join(" ");
+      const secret = codes.newSecret();
       const backup = e2e.sealBackup(e2e.resumeWrapKey(secret), ck, me.seed);
-      frame.resume = { handle: words.slice(0, 3).join(" "), auth: e2e.resumeAuth(secret),
+      frame.resume = { handle: await codes.handleOf(secret), auth: e2e.resumeAuth(secret),
                        backup: e2e.b64encode(backup) };
-      code = words.slice(0, 3).join(" ") + " · " + secret;
+      code = codes.show(secret);
     }
     pendingStart = { frame, code, saved: { service, remember, ck: e2e.b64encode(ck),
                                            seed: e2e.b64encode(me.seed), epoch: tm.statement.epoch } };
@@ -360,19 +419,30 @@ $("start").addEventListener("click", async () => {
   }
 });
 
-$("resume-form").addEventListener("submit", (e) => {
+function resumeError(text) {
+  $("resume-error").textContent = text;
+  $("resume-error").hidden = !text;
+  if (text) $("resume-code").setAttribute("aria-invalid", "true");
+  else $("resume-code").removeAttribute("aria-invalid");
+}
+
+$("resume-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const words = $("resume-code").value.toLowerCase().split(/[^a-z]+/).filter(Boolean);
-  if (words.length !== 11 || words.some((w) => !WORDS.includes(w))) {
-    setStatus(t("error") + " (bad_resume_code)");
-    return;
-  }
-  const secret = words.slice(3).join(" ");
-  pendingCode = { handle: words.slice(0, 3).join(" "), auth: e2e.resumeAuth(secret),
+  try { await loadCrypto(); } catch { setStatus(t("error")); return; }
+  const secret = codes.normalize($("resume-code").value);
+  if (!secret) { resumeError(t("badCode")); return; }
+  resumeError("");
+  pendingCode = { handle: await codes.handleOf(secret), auth: e2e.resumeAuth(secret),
                   wrap: e2e.resumeWrapKey(secret) };
   if (socket && socket.open) socket.send({ type: "resume_code", handle: pendingCode.handle, auth: pendingCode.auth, after: 0 });
   else if (!socket) connect();
 });
+
+let lastTyping = 0;
+function typingStopped() {
+  if (lastTyping && socket && saved) socket.send({ type: "typing", stopped: true });
+  lastTyping = 0;
+}
 
 $("composer").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -385,10 +455,13 @@ $("composer").addEventListener("submit", (e) => {
   shown.add(cmid);
   socket.send({ type: "send", cmid, body });
   $("message").value = "";
+  typingStopped();
 });
 
-let lastTyping = 0;
 $("message").addEventListener("input", () => {
+  // Words that signal acute danger: the guidance shows at once, checked here only (acute.js).
+  if ($("acute").hidden && isAcute($("message").value)) $("acute").hidden = false;
+  if (!$("message").value.trim()) { typingStopped(); return; }
   const now = Date.now();
   if (socket && saved && now - lastTyping > 3000) { lastTyping = now; socket.send({ type: "typing" }); }
 });
@@ -401,10 +474,36 @@ if ($("notify")) {
   });
 }
 
-$("end").addEventListener("click", () => { if (socket) socket.send({ type: "end" }); });
-$("copy-code").addEventListener("click", () => {
-  navigator.clipboard?.writeText($("code-text").textContent || "");
+// Ending is final: ask first (a modal dialog; Escape or "Nei" keeps the chat).
+$("end").addEventListener("click", () => { $("end-dialog").showModal(); });
+$("end-dialog").addEventListener("close", () => {
+  if ($("end-dialog").returnValue === "end" && socket) socket.send({ type: "end" });
+  $("end-dialog").returnValue = "";
 });
+// "Answer me later": asked first, like ending; the youth may choose to be remembered here.
+later.wire({
+  send: (frame) => !!socket && socket.send(frame),
+  remember() {
+    if (!saved || saved.remember || hasLeft()) return;
+    saved.remember = true;
+    const pins = sessionStorage.getItem(PINS);
+    if (pins && !localStorage.getItem(PINS)) localStorage.setItem(PINS, pins);
+    sessionStorage.removeItem(KEY);
+    persist();
+  },
+  remembered: () => !!(saved && saved.remember),
+  setStatus,
+});
+$("copy-code").addEventListener("click", async () => {
+  const say = (text) => { $("copy-status").textContent = ""; setTimeout(() => { $("copy-status").textContent = text; }, 50); };
+  try {
+    await navigator.clipboard.writeText($("code-text").textContent || "");
+    say(t("copied"));
+  } catch {
+    say(t("copyFailed"));
+  }
+});
+$("code-done").addEventListener("click", () => { $("code-box").hidden = true; $("message").focus(); });
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) document.title = document.title.replace(/^\(\d+\) /, "");
 });
@@ -477,4 +576,9 @@ async function boot() {
     openSession().then(connect, () => { forget(); $("start-view").hidden = false; $("chat-view").hidden = true; });
   }
 }
-boot();
+// Crypto (~120 KB) is fetched after the first paint; the Start button waits for it (startready.js).
+afterPaint(() => {
+  const ready = loadCrypto();
+  readyWhen(ready, $("start"), $("start-ready"));
+  ready.then(boot, () => setStatus(t("error")));
+});

@@ -2,8 +2,9 @@
 // session in the tab that started it, prove possession of the conversation to link it, and
 // get the conversation key on a new device once a team member has re-sealed it.
 // Used by youth.js (the chat page) and identity.js (consent and "Mine samtaler" pages).
-import * as e2e from "./e2e/index.js";
-import { signDetached } from "./e2e/primitives.js";
+// Crypto through the lazy binding (e2e/lazy.js): only youth.js's code after the page is ready
+// calls the functions that use it; identity.js's pages never load crypto at all.
+import { e2e } from "./e2e/lazy.js";
 
 export const LOGIN = "helseprat.login"; // sessionStorage: {binding, kind, conversation}
 export const DEVICE = "helseprat.device"; // sessionStorage: {conversation: {box, seed}}
@@ -75,7 +76,7 @@ export function linkMessage(challenge, conversation, loginSession) {
 export async function confirmAndLink(marker, saved, me) {
   await confirmSession(marker);
   const ch = await api("POST", "/api/youth/link/challenge");
-  const sig = signDetached(linkMessage(e2e.b64decode(ch.challenge), saved.conversation, ch.login_session), me.secretKey);
+  const sig = e2e.signDetached(linkMessage(e2e.b64decode(ch.challenge), saved.conversation, ch.login_session), me.secretKey);
   return api("POST", "/api/youth/link", { conversation: saved.conversation, token: saved.token,
     signature: e2e.b64encode(sig), sign_pk: e2e.b64encode(me.publicKey) });
 }

@@ -27,13 +27,22 @@ def test_tokens_are_256_bits_and_only_their_hmac_is_compared() -> None:
     assert not tokens.token_matches(KEY, t, None)
 
 
-def test_resume_code_has_at_least_80_secret_bits_and_parses_leniently() -> None:
+def test_resume_code_is_16_base32_characters_80_bits_and_forgiving() -> None:
     code = resume.new_resume_code()
-    assert len(code.secret) * 11 >= 80
+    assert len(code.secret_text) == 16 and len(resume.ALPHABET) == 32  # 16 × 5 = 80 bits
     text = str(code)
-    assert resume.parse_resume_code(text.upper().replace(" ", "  -  ")) == code
+    assert len(text) == 19 and text.count("-") == 3  # four groups of four
+    assert resume.parse_resume_code(text.lower().replace("-", " ")) == code
+    assert resume.parse_resume_code(" " + text.replace("-", "") + " ") == code
+    # O reads as 0, I and L as 1: what people mistype when they copy a code by hand.
+    fixed = resume.parse_resume_code("O1L0-IIII-0000-LLLL")
+    assert fixed is not None and fixed.secret_text == "0110111100001111"
     assert resume.parse_resume_code("not a code") is None
-    assert resume.parse_resume_code(" ".join(["zzzz"] * 11)) is None
+    assert resume.parse_resume_code("UUUU-0000-0000-0000") is None  # U is not in the alphabet
+    assert resume.parse_resume_code("0000-0000-0000-000") is None  # one too few
+    # The handle is derived from the code: one thing to keep, and it differs from the code.
+    assert code.handle == resume.derive_handle(code.secret_text) and code.handle != code.secret
+    assert len({resume.new_resume_code().secret_text for _ in range(200)}) == 200
 
 
 def test_resume_auth_is_stored_as_argon2id_only() -> None:

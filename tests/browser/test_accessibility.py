@@ -113,3 +113,5 @@ async def test_axe_clean_in_the_chat_view(new_context: Factory, scheme: str) -> 
     # The figures shown before starting are gone; only the live queue status remains.
     assert not await page.locator(".queue-now").is_visible()
     await page.locator("#end").click()
+    await page.locator("#end-confirm").click()
+    await page.locator("#ended").wait_for(state="visible")

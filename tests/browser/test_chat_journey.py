@@ -79,6 +79,7 @@ async def test_youth_and_nurse_chat_in_two_browsers(new_context: Factory) -> Non
     assert code in (await nurse.text_content("#chat-title") or "")
 
     await nurse.click("#close-form button[type=submit]")
+    await nurse.click("#confirm-yes")  # closing asks first
     await youth.wait_for_selector("#composer", state="hidden")
     assert "avsluttet" in (await youth.text_content("#conv-status") or "")
 

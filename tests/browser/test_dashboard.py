@@ -23,6 +23,7 @@ from devservices.redis_proc import RedisProcess
 from devservices.webproc import WebProcess
 from tests.browser.conftest import DESKTOP, Factory, axe_violations, describe
 from tests.chat.web.dashboard_fixtures import ESCALATION, nurse_ws, write_dash_config
+from tests.clockfile import new_clock_file, set_clock
 from tests.conftest import DEMO_PASSWORD, start_clean_web
 
 pytestmark = pytest.mark.browser
@@ -30,9 +31,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("clock") / "now"
-    path.write_text("")
-    return path
+    return new_clock_file(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +45,6 @@ async def site(redis_proc: RedisProcess, tmp_path_factory: pytest.TempPathFactor
     yield proc
     await asyncio.to_thread(proc.stop)
 
-
-async def set_clock(clock_file: Path, when: float | None) -> None:
-    await asyncio.to_thread(clock_file.write_text, "" if when is None else str(when))
-    await asyncio.sleep(0.12)  # the process re-reads the file at most every 50 ms
 
 
 async def nurse_page(new_context: Factory, user: str) -> Page:
@@ -95,6 +90,7 @@ async def test_two_nurses_race_for_a_claim(new_context: Factory, site: WebProces
     winner = b if loser is a else a
     assert "En kollega tok samtalen." in (await loser.text_content("#dash-status") or "")
     await winner.click("#close-form button[type=submit]")
+    await winner.click("#confirm-yes")
     await y.expect("state", where=lambda f: f["state"] == "closed")
     await y.close()
 
@@ -116,6 +112,7 @@ async def test_transfer_to_another_service_and_the_receiver_reads_the_history(
     await sender.select_option("#transfer-to", "service:dash-hfu")
     await sender.fill("#transfer-note", "intern: spør om prevensjon")
     await sender.click("#transfer-form button[type=submit]")
+    await sender.click("#confirm-yes")
     await sender.wait_for_function(
         "() => document.querySelector('#dash-status').textContent.includes('overført')")
     moved = await y.expect("state", where=lambda f: f.get("transferred") is True)
@@ -137,6 +134,7 @@ async def test_transfer_to_another_service_and_the_receiver_reads_the_history(
     assert got["body"]
     assert not [f for f in y.seen if f["type"] == "note"]
     await receiver.click("#close-form button[type=submit]")
+    await receiver.click("#confirm-yes")
     await y.expect("state", where=lambda f: f["state"] == "closed")
     await y.close()
 
@@ -160,6 +158,7 @@ async def test_acute_flag_reaches_the_other_nurse_live(new_context: Factory, sit
         violations = await axe_violations(page)
         assert not violations, describe(violations)
     await a.click("#close-form button[type=submit]")
+    await a.click("#confirm-yes")
     await b.wait_for_selector(pinned, state="detached")
     await y.close()
 
@@ -193,6 +192,11 @@ async def test_keyboard_only_claim_reply_and_close(new_context: Factory, site: W
     assert not violations, describe(violations)
     await tab_to("() => document.activeElement.closest('#close-form') !== null"
                  " && document.activeElement.type === 'submit'")
+    await page.keyboard.press("Enter")
+    # The confirmation opens on Cancel; the confirm button is one step back.
+    await page.wait_for_function("() => document.activeElement.id === 'confirm-no'")
+    await page.keyboard.press("Shift+Tab")
+    assert await page.evaluate("document.activeElement.id") == "confirm-yes"
     await page.keyboard.press("Enter")
     await y.expect("state", where=lambda f: f["state"] == "closed")
     await y.close()
@@ -304,6 +308,9 @@ async def test_lead_overview_after_a_scripted_day(
         for name in expected:
             shown[name] = int(await section.locator(f"td[data-figure='{name}']").inner_text())
         assert shown == expected
+        # Outcomes by their names in the lead's language, not their codes.
+        heads = await section.locator("th[scope=row]").all_inner_texts()
+        assert "Utfall: Ga råd" in heads and not any("advice_given" in h for h in heads), heads
         violations = await axe_violations(page)
         assert not violations, describe(violations)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -98,6 +99,7 @@ async def test_find_start_chat_and_end(new_context: Factory, site: WebProcess) -
     assert "selvsagt!" in await page.text_content("#messages li.them")
 
     await page.click("#end")
+    await page.click("#end-confirm")  # ending is asked about first
     await page.wait_for_selector("#composer", state="hidden")
     ended = await nurse.client.expect("state", where=lambda f: f["state"] == "closed")
     assert ended["outcome"] == "youth_ended"
@@ -118,10 +120,10 @@ async def test_quick_exit_leaves_no_trace(new_context: Factory, site: WebProcess
     await page.wait_for_url("**/static/favicon.svg")
     assert await page.evaluate("() => sessionStorage.length") == 0
     assert await page.evaluate("() => localStorage.length") == 0
-    # The chat page is gone from history: back goes to the start page, not to the chat.
+    # Neither the chat page nor the start page before it is left in the history: moving
+    # between youth pages replaced the entry, so Back leads to before helseprat.
     await page.go_back()
-    assert page.url.rstrip("/").endswith(str(site.port)) or page.url.endswith("/")
-    assert "/s/demo-skole" not in page.url
+    assert not page.url.startswith(site.base), page.url
 
 
 async def test_reconnects_by_itself_after_a_server_restart(
@@ -159,7 +161,7 @@ async def test_resume_code_on_a_second_device(new_context: Factory, site: WebPro
     cid = await start_chat(page, code=True)
     await page.wait_for_selector("#code-box:not([hidden])")
     code = await page.text_content("#code-text") or ""
-    assert len(code.replace("·", " ").split()) == 11
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}", code), code
     await say(page, "skrevet på telefonen")
     await page.wait_for_selector("#messages li.me .meta:text('Sendt')")
 
@@ -167,7 +169,8 @@ async def test_resume_code_on_a_second_device(new_context: Factory, site: WebPro
     other = await second.new_page()
     await other.goto("/s/demo-skole")
     await other.click("details.resume summary")
-    await other.fill("#resume-code", code)
+    # Typed as a person would copy it: small letters, spaces, O for zero.
+    await other.fill("#resume-code", code.lower().replace("-", " ").replace("0", "o"))
     await other.click("#resume-form button[type=submit]")
     await other.wait_for_selector("#messages li.me")
     assert "skrevet på telefonen" in await other.text_content("#messages li.me")

@@ -12,6 +12,8 @@ from chat.actions.conversations import Actions
 from chat.clock import FakeClock
 from chat.config import Config, load_config
 from chat.domain.staff import Nurse
+from chat.store.client import connect
+from devservices.redis_cluster import RedisCluster
 from tests.servers import FAST_LIMITS, write_test_config
 
 SERVICES = FAST_LIMITS + """starts_per_client_per_hour = 100000
@@ -76,3 +78,23 @@ def actions(core_config: Config, r: aioredis.Redis, clock: FakeClock) -> Actions
     from chat.store.conversations import Store
 
     return Actions(core_config, Store(r, clock), clock)
+
+
+# -- the same on the test Redis Cluster (tests marked ``cluster``) ----------------------------------
+@pytest.fixture
+async def cluster_r(redis_cluster: RedisCluster) -> AsyncIterator[aioredis.Redis]:
+    """A client of the loopback Redis Cluster, every primary emptied first."""
+    client = connect(redis_cluster.url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def cluster_actions(tmp_path: Path, redis_cluster: RedisCluster, cluster_r: aioredis.Redis,
+                    clock: FakeClock) -> Actions:
+    from chat.store.conversations import Store
+
+    write_core_config(tmp_path)
+    config = load_config({"HELSEPRAT_DATA_DIR": str(tmp_path), "REDIS_URL": redis_cluster.url})
+    return Actions(config, Store(cluster_r, clock), clock)

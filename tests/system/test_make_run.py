@@ -16,6 +16,17 @@ import httpx
 from devservices.redis_proc import free_port
 
 
+def read_rest_of_banner(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    rest: list[str] = []
+    while not rest or "Stop with Ctrl-C" not in rest[-1]:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        rest.append(line)
+    return "".join(rest)
+
+
 async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
@@ -36,6 +47,10 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
                     return m.group(1)
 
         youth_url = await asyncio.wait_for(read_until_banner(), 90)
+        rest = await asyncio.wait_for(asyncio.to_thread(read_rest_of_banner, proc), 10)
+        lines.append(rest)
+        push = re.search(r"Push service:\s+(\S+)", rest)
+        assert push, rest
         assert f"http://127.0.0.1:{port}/" == youth_url
         async with httpx.AsyncClient() as http:
             page = await http.get(youth_url)
@@ -44,6 +59,9 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
             consent = await http.get(youth_url + "logg-inn")
             assert consent.status_code == 200
             assert (await http.get(youth_url + "readyz")).json() == {"status": "ready"}
+            # The Web Push stand-in answers, and keeps its log under the data folder.
+            assert (await http.get(push.group(1) + "/_test/health")).status_code == 200
+        assert (tmp_path / "var" / "pushservice" / "pushservice.log").exists()
         # The private Redis lives under the data folder, with AOF on.
         assert list((tmp_path / "var" / "redis" / "appendonlydir").glob("*.aof"))
     finally:

@@ -25,6 +25,7 @@ from tests.conftest import DEMO_PASSWORD
 
 CLIENT_IP = "127.0.0.2"
 MARKERS = ("MARKØR-ungdom-7f3a9c", "MARKØR-sykepleier-51be02")
+TYPO_PASSWORD = "MARKØR-passord-i-brukernavnfeltet-93c1"
 
 
 async def open_from(url: str, **kwargs: object) -> ProtocolClient:
@@ -84,12 +85,19 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
     async with httpx.AsyncClient(
         base_url=web.base, transport=httpx.AsyncHTTPTransport(local_address=CLIENT_IP)
     ) as http:
+        # A password typed into the username field by mistake: counted, never stored.
+        page = await http.get("/nurse/login")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        r = await http.post("/nurse/login", data={"csrf": csrf, "username": TYPO_PASSWORD,
+                                                  "password": "x"})
+        assert r.status_code == 401
         page = await http.get("/nurse/login")
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
         r = await http.post("/nurse/login", data={"csrf": csrf, "username": "demo.nurse",
                                                   "password": DEMO_PASSWORD})
         assert r.status_code == 303
         cookie = http.cookies["hp_session"]
+        device = r.cookies["hp_device"]
     nkeys = NurseCrypto.from_keys_json(await fetch_nurse_keys(web.base, cookie), DEMO_PASSWORD)
     n = await nurse_connect(web.base, cookie)
     await n.send({"type": "claim", "conversation": cid})
@@ -128,6 +136,7 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
         "token": token, "resume handle": code.handle_text, "resume secret": code.secret_text,
         "resume auth": resume_auth(code.secret_text), "client address": CLIENT_IP,
         "password": DEMO_PASSWORD, "session cookie": cookie,
+        "password typed as a username": TYPO_PASSWORD, "known-device cookie": device,
     }
     for where, text in (("redis", redis_dump), ("aof", aof), ("logs", logs)):
         for name, value in secrets_to_find.items():

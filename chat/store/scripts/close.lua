@@ -1,7 +1,8 @@
 -- Close a conversation: the nurse's close, the youth's end and the inactivity auto-close.
 -- One step: state, expiry of the conversation's keys, the queue, the active set, the holder's
--- slot, the risk flag, and the notices.
--- KEYS: meta, log, dedup, resume attempts, notes, queue, active set, flags, holder's open set.
+-- slot, the risk flag, the answer-later list and the later conversations, and the notices.
+-- KEYS: meta, log, dedup, resume attempts, notes, queue, active set, flags, holder's open set,
+-- answer-later list, the service's later conversations.
 -- ARGV: sources, target, outcome, now, ttl, channel, state frame, required holder ('' = any),
 -- service, holder seen by the caller ('' = none), only if last == this ('' = always),
 -- notice frame sent before the state ('' = none), service channel.
@@ -21,7 +22,8 @@ local flagged = redis.call('HGET', KEYS[1], 'flag')
 redis.call('HSET', KEYS[1], 'st', ARGV[2], 'outcome', ARGV[3], 'closed_at', ARGV[4], 'last', ARGV[4])
 local ttl = tonumber(ARGV[5])
 for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
-local queued = redis.call('ZREM', KEYS[6], cid)
+local queued = redis.call('ZREM', KEYS[6], cid) + redis.call('ZREM', KEYS[10], cid)
+redis.call('ZREM', KEYS[11], cid)
 redis.call('ZREM', KEYS[7], cid)
 redis.call('HDEL', KEYS[8], cid)
 if nurse ~= '' then redis.call('SREM', KEYS[9], cid) end

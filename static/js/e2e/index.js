@@ -28,6 +28,7 @@ export {
 export { currentEpoch, newSession, openMessage, sealMessage, withEpoch, withSenders } from "./session.js";
 export { checkRootPin, rootFingerprint, safetyCode } from "./safety.js";
 export { openJournalNote, sealJournalNote } from "./journal.js";
+export { signDetached } from "./primitives.js";
 
 /**
  * Round trip of the whole flow with fresh random keys (no password hashing, so it is fast):

@@ -34,8 +34,9 @@ async def test_killed_claimer_leaves_queue_and_slots_consistent(
     config = load_config({"HELSEPRAT_DATA_DIR": str(tmp_path), "REDIS_URL": redis_url})
     r = aioredis.from_url(redis_url, decode_responses=True)
     actions = Actions(config, Store(r, SystemClock()), SystemClock())
-    cids = [(await actions.start("core-a", "", 0, None, "c")).conversation
-            for _ in range(COUNT)]
+    # Many youths (one client may have only so many starts waiting at once).
+    cids = [(await actions.start("core-a", "", 0, None, f"c{i}")).conversation
+            for i in range(COUNT)]
     for _ in range(ROUNDS):  # each round: a claimer killed at a random moment
         before = await r.zcard(keys.active("core-a"))
         await claim_until_killed(redis_url, tmp_path, r, before)

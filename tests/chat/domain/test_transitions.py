@@ -6,13 +6,24 @@ import itertools
 
 import pytest
 
-from chat.domain.conversation import TRANSITIONS, Actor, Conversation, Move, State, check
+from chat.domain.conversation import (
+    TRANSITIONS,
+    Actor,
+    Conversation,
+    Move,
+    State,
+    check,
+    new_hash,
+)
 from chat.errors import ClientError
 
 # The code a refused move answers with, per move, for a wrong state (closed, other) and a
 # wrong actor: today's codes.
 EXPECTED = {
     Move.START: ("conversation_closed", "invalid_state", "not_authorized"),
+    Move.START_LATER: ("conversation_closed", "invalid_state", "not_authorized"),
+    Move.LEAVE_FOR_LATER: ("conversation_closed", "invalid_state", "not_authorized"),
+    Move.PARK_LATER: ("not_authorized", "not_authorized", "not_authorized"),
     Move.CLAIM: ("already_claimed", "already_claimed", "not_authorized"),
     Move.RELEASE: ("not_authorized", "not_authorized", "not_authorized"),
     Move.TRANSFER_TO_QUEUE: ("not_authorized", "not_authorized", "not_authorized"),
@@ -24,13 +35,17 @@ EXPECTED = {
 
 RULES = {  # (sources, target, actors), written out again by hand
     Move.START: (set(), State.WAITING, {Actor.YOUTH}),
-    Move.CLAIM: ({State.WAITING}, State.ACTIVE, {Actor.MEMBER}),
+    Move.START_LATER: (set(), State.LATER, {Actor.YOUTH}),
+    Move.LEAVE_FOR_LATER: ({State.WAITING, State.ACTIVE}, State.LATER, {Actor.YOUTH}),
+    Move.PARK_LATER: ({State.ACTIVE}, State.LATER, {Actor.HOLDER}),
+    Move.CLAIM: ({State.WAITING, State.LATER}, State.ACTIVE, {Actor.MEMBER}),
     Move.RELEASE: ({State.ACTIVE}, State.WAITING, {Actor.HOLDER}),
     Move.TRANSFER_TO_QUEUE: ({State.ACTIVE}, State.WAITING, {Actor.HOLDER}),
     Move.TRANSFER_TO_NURSE: ({State.ACTIVE}, State.ACTIVE, {Actor.HOLDER}),
     Move.CLOSE_BY_NURSE: ({State.WAITING, State.ACTIVE}, State.CLOSED, {Actor.HOLDER}),
-    Move.END_BY_YOUTH: ({State.WAITING, State.ACTIVE}, State.CLOSED, {Actor.YOUTH}),
-    Move.AUTO_CLOSE: ({State.ACTIVE}, State.CLOSED, {Actor.SYSTEM}),
+    Move.END_BY_YOUTH: ({State.WAITING, State.ACTIVE, State.LATER}, State.CLOSED,
+                        {Actor.YOUTH}),
+    Move.AUTO_CLOSE: ({State.ACTIVE, State.LATER}, State.CLOSED, {Actor.SYSTEM}),
 }
 
 
@@ -72,3 +87,15 @@ def test_the_hash_codec_reads_the_short_names() -> None:
         State.ACTIVE, 4, 2, 10, 11)
     assert (conv.person_tag, conv.token_hash, conv.warned) == ("p", "t", 12)
     assert conv.actor("n") == Actor.HOLDER and conv.actor("m") == Actor.MEMBER
+
+
+def test_the_hash_codec_reads_what_is_owed() -> None:
+    conv = Conversation.from_hash("c1", {"st": "later", "svc": "s", "owed": "100",
+                                         "lowed": "100"})
+    assert (conv.state, conv.owed, conv.later_owed) == (State.LATER, 100, 100)
+    assert Conversation.from_hash("c2", {"st": "later"}).owed == 0
+
+
+def test_a_later_start_makes_a_later_hash() -> None:
+    assert new_hash("s", 5, "t", "kb", 1)["st"] == "waiting"
+    assert new_hash("s", 5, "t", "kb", 1, move=Move.START_LATER)["st"] == "later"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chat.config import Limits
+from chat.limits import Limits
 from chat.protocol import commands as c
 from chat.protocol.core import Connection, ConnState, Rejected, Role
 
@@ -173,3 +173,56 @@ def test_resume_and_open_are_parsed_the_same_on_the_fast_path() -> None:
     assert nurse.receive(frame(type="open", conversation=CID), 0) == c.Open(CID, 0)
     assert rejected_code(youth().receive(frame(type="resume", conversation=CID, token=TOKEN,
                                                after=-1), 0)) == "schema_violation"
+
+
+def test_feedback_is_for_a_bound_youth_and_must_be_a_boolean() -> None:
+    conn = youth()
+    assert rejected_code(conn.receive(frame(type="feedback", helpful=True), 0.0)) == "invalid_state"
+    conn.bind(CID)
+    assert conn.receive(frame(type="feedback", helpful=False), 0.0) == c.Feedback(CID, False)
+    assert rejected_code(conn.receive(frame(type="feedback", helpful="yes"), 0.0)) \
+        == "schema_violation"
+    assert rejected_code(conn.receive(frame(type="feedback"), 0.0)) == "schema_violation"
+
+
+def test_typing_can_say_the_field_was_cleared() -> None:
+    conn = youth()
+    conn.bind(CID)
+    assert conn.receive(frame(type="typing"), 0.0) == c.Typing(CID, False)
+    assert conn.receive(frame(type="typing", stopped=True), 0.0) == c.Typing(CID, True)
+    nurse = Connection(Role.NURSE, Limits())
+    assert nurse.receive(frame(type="typing", conversation=CID, stopped=True), 0.0) \
+        == c.Typing(CID, True)
+
+
+def test_later_is_for_a_bound_youth_and_names_no_conversation() -> None:
+    conn = youth()
+    assert rejected_code(conn.receive(frame(type="later"), 0.0)) == "invalid_state"
+    conn.bind(CID)
+    assert conn.receive(frame(type="later"), 0.0) == c.Later(CID)
+    assert rejected_code(conn.receive(frame(type="later", conversation=CID), 0.0)) \
+        == "schema_violation"
+
+
+def test_a_nurse_parks_a_named_conversation_for_later() -> None:
+    nurse = Connection(Role.NURSE, Limits())
+    assert nurse.receive(frame(type="later", conversation=CID), 0.0) == c.ParkLater(CID)
+    assert rejected_code(nurse.receive(frame(type="later"), 0.0)) == "schema_violation"
+    assert rejected_code(nurse.receive(frame(type="later", conversation="x"), 0.0)) \
+        == "schema_violation"
+
+
+def test_push_frames_are_parsed_once_bound() -> None:
+    conn = youth()
+    sub = {"endpoint": "https://fcm.googleapis.com/x", "keys": {"p256dh": "a", "auth": "b"}}
+    assert rejected_code(conn.receive(frame(type="push_subscribe", **sub), 0)) == "invalid_state"
+    conn.bind(CID)
+    cmd = conn.receive(frame(type="push_subscribe", **sub, lang="en"), 0)
+    assert cmd == c.PushSubscribe(CID, {**sub, "lang": "en"})
+    assert conn.receive(frame(type="push_subscribe", **sub), 0) == c.PushSubscribe(
+        CID, {**sub, "lang": "nb"})
+    assert conn.receive(frame(type="push_unsubscribe"), 0) == c.PushUnsubscribe(CID)
+    for bad in ({**sub, "keys": {"p256dh": "a"}}, {**sub, "lang": "sv"}, {**sub, "extra": 1},
+                {"endpoint": "x" * 4097, "keys": sub["keys"]}):
+        assert rejected_code(conn.receive(frame(type="push_subscribe", **bad), 0)) == \
+            "schema_violation"

@@ -44,6 +44,7 @@ EXAMPLES: list[ev.Event] = [
     ev.Deliver(seq=5, conversation=CID, from_="nurse", sender="Kari", cmid=CMID, body=BODY,
                ts=1700000000),
     ev.Typing(conversation=CID, from_="youth"),
+    ev.Typing(conversation=CID, from_="nurse", stopped=True),
     ev.Queue(conversation=CID, position=1, waiting=3, expected_wait_s=None),
     ev.State(conversation=CID, state="active", service="oslo-ungdom", key_bundle="a2I=", epoch=2,
              nurse="Kari", verified={"method": "idporten", "acr": "idporten-loa-high",
@@ -51,12 +52,20 @@ EXAMPLES: list[ev.Event] = [
              flag="", history=[{"service": "bergen", "epoch": 1}]),
     ev.QueueSnapshot(service="oslo-ungdom",
                      items=[{"conversation": CID, "since": 1700000000, "online": True}]),
+    ev.State(conversation=CID, state="later", due=1700086400),
+    ev.LaterSnapshot(service="oslo-ungdom",
+                     items=[{"conversation": CID, "owed": 1700000000, "due": 1700086400,
+                             "returning": ""},
+                            {"conversation": CID2, "owed": 1700000001, "due": None,
+                             "returning": "resumed"}]),
     ev.Claimed(conversation=CID),
     ev.HistoryEnd(conversation=CID, last_seq=9),
     ev.Error(code="bad_token", message="No.", ref=CMID),
     ev.Reconnect(reason="server_restart"),
     ev.Pong(),
     ev.Rekeyed(conversation=CID, epoch=3),
+    ev.Feedback(conversation=CID, counted=True),
+    ev.Push(conversation=CID, on=True),
     ev.DevicePending(conversation=CID, device="0123456789abcdef", box="Ym94", sign="c2ln",
                      acr="idporten-loa-high", at=1700000000),
     ev.DeviceReady(conversation=CID, device="0123456789abcdef", sign="c2ln", key_bundle="a2I=",
@@ -83,6 +92,8 @@ EXAMPLES: list[ev.Event] = [
                                               "conversation": "", "detail": ""}]),
     ev.JournalStatus(conversation=CID, msg_id="5b0c1f4e-8b7a-4e0e-9f6e-1a2b3c4d5e6f",
                      status="accepted", code="", text="", at=1700000000),
+    ev.AppointmentStatus(conversation=CID, proposal_id="5b0c1f4e-8b7a-4e0e-9f6e-1a2b3c4d5e6f",
+                         status="proposed", start="2026-03-24T14:00", place="Rom 2"),
 ]
 
 
@@ -163,6 +174,13 @@ def test_state_with_extras_in_the_order_the_endpoints_send_them() -> None:
     linked = ev.State(conversation=CID, state="active", verified={"method": "idporten"})
     assert ev.encode(linked) == frames.frame("state", conversation=CID, state="active",
                                              verified={"method": "idporten"})
+
+
+def test_a_later_state_always_says_due() -> None:
+    assert ev.encode(ev.State(conversation=CID, state="later")) == (
+        f'{{"v":1,"type":"state","conversation":"{CID}","state":"later","due":null}}')
+    assert ev.encode(ev.State(conversation=CID, state="later", due=5)).endswith('"due":5}')
+    assert "due" not in ev.encode(ev.State(conversation=CID, state="waiting"))
 
 
 def test_queue_keeps_a_null_expected_wait() -> None:

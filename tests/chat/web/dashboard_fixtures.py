@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,3 +76,12 @@ async def csrf_of(base: str, cookie: str) -> str:
     m = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert m is not None
     return m[1]
+
+
+async def claimed(n: ProtocolClient, cid: str) -> dict[str, Any]:
+    """Claim ``cid`` and return the state frame that carries its key bundle."""
+    await n.send({"type": "claim", "conversation": cid})
+    await n.expect("claimed", where=lambda f: f["conversation"] == cid)
+    state: dict[str, Any] = await n.expect("state", where=lambda f: f["conversation"] == cid
+                                           and "key_bundle" in f)
+    return state

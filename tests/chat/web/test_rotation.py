@@ -24,7 +24,7 @@ async def nurse_keys(base: str, user: str) -> tuple[str, NurseCrypto]:
 
 
 async def test_removed_nurse_reads_nothing_new(
-    web: WebProcess, redis_url: str, web_data_dir: Path
+    web: WebProcess, redis_url: str, web_data_dir: Path, tmp_path: Path
 ) -> None:
     old_team = await fetch_team(web.base, "demo-skole")
     # A conversation from before the rotation.
@@ -33,10 +33,11 @@ async def test_removed_nurse_reads_nothing_new(
 
     # The admin removes demo.lead: a new epoch, sealed only to the remaining members.
     r = aioredis.from_url(redis_url, decode_responses=True)
-    key_file = web_data_dir / "team-keys" / "demo-skole.json"
-    admin = teamadmin.AdminKeys.load(key_file)
+    # The rotated key file goes to this test's own folder: the shared data folder's file must stay
+    # at the epoch every later web process of the session starts from.
+    admin = teamadmin.AdminKeys.load(web_data_dir / "team-keys" / "demo-skole.json")
     new_epoch = await teamadmin.remove_member(admin, TeamKeys(r), "demo.lead")
-    admin.save(key_file)
+    admin.save(tmp_path / "demo-skole.json")
     await r.aclose()
     assert new_epoch == old_team.statement.epoch + 1
 

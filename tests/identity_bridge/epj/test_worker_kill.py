@@ -94,9 +94,12 @@ async def test_worker_killed_mid_send_is_recovered_exactly_once(
 
     [message] = stored_messages(nhn)
     assert message["msg_id"] == msg_id
-    assert message["deliveries"] == 2  # sent twice (at least once) ...
-    # ... stored once: exactly once at the receiver, keyed by MsgId.
-    assert await redis_client.hget(status_key(msg_id), "attempts") == b"2"  # type: ignore[misc]
+    # The restarted worker learns the outcome either from the receipt the receiver already
+    # queued (one delivery) or by sending again (two): which comes first is a race. Either
+    # way the receiver holds it once (keyed by MsgId), and the worker counted what it did.
+    assert message["deliveries"] in (1, 2)
+    attempts = await redis_client.hget(status_key(msg_id), "attempts")  # type: ignore[misc]
+    assert attempts == str(message["deliveries"]).encode()
 
     logs = log_a.read_bytes() + log_b.read_bytes()
     assert b"reclaimed" in logs and msg_id.encode() in logs  # the scan reads real log lines

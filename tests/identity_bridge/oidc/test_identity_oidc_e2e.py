@@ -86,7 +86,7 @@ async def test_login_logout_round_trip(
         params = dict(callback.params)
         assert params["iss"] == handle.process.issuer  # RFC 9207 from the provider
 
-        result = await rp.complete_login(params, store)
+        result = await rp.complete_login(params, store, start.browser_binding)
         claims = result.claims
         assert claims.pid.value == person["pid"]
         assert claims.pid.synthetic
@@ -97,7 +97,7 @@ async def test_login_logout_round_trip(
         assert result.return_to == "conversation-42"
 
         with pytest.raises(OidcError) as replay:
-            await rp.complete_login(params, store)
+            await rp.complete_login(params, store, start.browser_binding)
         assert replay.value.code == "oidc_code_replay"
 
         index = MemoryLoginSessionIndex()

@@ -38,6 +38,7 @@ from identity_bridge.oidc import (
     RelyingPartyConfig,
     check_logout_return,
     load_signing_key,
+    new_browser_binding,
     new_pending_login,
     pending_key,
     validate_id_token,
@@ -136,7 +137,8 @@ async def login_with(
     mutate(claims)
     token = sign(key or fake.signing_keys[0], claims, kid)
     fake.token_response = {"id_token": token, "access_token": "at", "token_type": "Bearer"}
-    return await rp.complete_login(callback_params(fake, start.pending, **(params or {})), store)
+    return await rp.complete_login(callback_params(fake, start.pending, **(params or {})), store,
+                                   start.browser_binding)
 
 
 async def expect_code(code: str, coro: Any) -> OidcError:
@@ -366,7 +368,7 @@ async def test_alg_none_is_refused(
     fake_provider.token_response = {"id_token": f"{b64({'alg': 'none'})}.{b64(claims)}."}
     await expect_code(
         "oidc_bad_signature",
-        rp.complete_login(callback_params(fake_provider, start.pending), store),
+        rp.complete_login(callback_params(fake_provider, start.pending), store, start.browser_binding),
     )
 
 
@@ -381,9 +383,29 @@ async def test_replayed_callback_is_detected(
     claims = good_claims(fake_provider, start.pending, clock.now)
     fake_provider.token_response = {"id_token": sign(fake_provider.signing_keys[0], claims)}
     params = callback_params(fake_provider, start.pending)
-    await rp.complete_login(params, store)
-    await expect_code("oidc_code_replay", rp.complete_login(params, store))
+    await rp.complete_login(params, store, start.browser_binding)
+    await expect_code("oidc_code_replay", rp.complete_login(params, store, start.browser_binding))
     assert len(fake_provider.token_requests) == 1  # the replay never reached the provider
+
+
+async def test_a_callback_from_another_browser_is_refused_and_leaves_the_login(
+    rp: IdPortenClient, fake_provider: FakeProvider, clock: Clock
+) -> None:
+    store = MemoryPendingStore()
+    start = await begin(rp, store)
+    assert start.browser_binding not in repr(start) and start.browser_binding not in start.pending.to_json()
+    claims = good_claims(fake_provider, start.pending, clock.now)
+    fake_provider.token_response = {"id_token": sign(fake_provider.signing_keys[0], claims)}
+    params = callback_params(fake_provider, start.pending)
+    for other in (None, "", new_browser_binding()):
+        await expect_code("oidc_browser", rp.complete_login(params, store, other))
+    assert fake_provider.token_requests == []  # refused before the code was spent
+    result = await rp.complete_login(params, store, start.browser_binding)
+    assert result.return_to == "conv-1"
+    # A browser's cookie can be reused for its next login (several tabs share one).
+    again = await rp.start_login(browser_binding=start.browser_binding)
+    assert again.browser_binding == start.browser_binding
+    assert again.pending.browser == start.pending.browser
 
 
 async def test_tampered_state(
@@ -392,7 +414,7 @@ async def test_tampered_state(
     store = MemoryPendingStore()
     start = await begin(rp, store)
     params = callback_params(fake_provider, start.pending, state=start.pending.state + "x")
-    await expect_code("oidc_state", rp.complete_login(params, store))
+    await expect_code("oidc_state", rp.complete_login(params, store, start.browser_binding))
     assert fake_provider.token_requests == []
 
 
@@ -403,7 +425,7 @@ async def test_expired_pending_login(
     start = await begin(rp, store)
     clock.now += rp.config.pending_login_ttl_seconds + 1
     params = callback_params(fake_provider, start.pending)
-    await expect_code("oidc_state", rp.complete_login(params, store))
+    await expect_code("oidc_state", rp.complete_login(params, store, start.browser_binding))
 
 
 async def test_missing_iss_in_authorization_response(
@@ -441,7 +463,7 @@ async def test_token_endpoint_error(
     fake_provider.token_response = {"error": "invalid_grant"}
     err = await expect_code(
         "oidc_provider_error",
-        rp.complete_login(callback_params(fake_provider, start.pending), store),
+        rp.complete_login(callback_params(fake_provider, start.pending), store, start.browser_binding),
     )
     assert isinstance(err, OidcProviderError) and err.where == "token"
 

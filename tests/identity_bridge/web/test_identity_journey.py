@@ -88,6 +88,13 @@ async def test_anonymous_chat_upgrade_logout_and_new_device(
     await phone.click("#start")
     await phone.wait_for_selector("#chat-view:not([hidden])")
     await phone.wait_for_selector("#upgrade-box:not([hidden])")
+    # Logging in is an explained, optional step below the conversation, not a demand under
+    # the queue status.
+    upgrade = await phone.locator("#upgrade-box").bounding_box()
+    composer = await phone.locator("#composer").bounding_box()
+    assert upgrade and composer and upgrade["y"] > composer["y"]
+    assert "valgfritt" in (await phone.text_content("#upgrade-box") or "")
+    assert not await axe_violations(phone)
     cid = await phone.evaluate(
         "JSON.parse(sessionStorage.getItem('helseprat.conversation')).conversation")
     ncookie = await nurse_login(base, "demo.nurse", DEMO_PASSWORD)

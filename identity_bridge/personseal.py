@@ -16,6 +16,7 @@ from chat.crypto import primitives as p
 
 _SEAL_DOMAIN = b"helseprat/person-seal/v1"
 _TAG_DOMAIN = b"helseprat/person-tag/v1"
+_ID_DOMAIN = b"helseprat/record-id/v1"
 _VERSION = b"\x01"
 
 
@@ -38,6 +39,12 @@ class PersonSealer:
     def tag(self, pid: str) -> str:
         return hmac.new(_derive(self.person_key, _TAG_DOMAIN), pid.encode(), hashlib.sha256).hexdigest()
 
+    def record_id(self, value: str) -> str:
+        """A keyed id for something that must not appear in clear in a key name (an EPJ's
+        appointment UID, say): 32 hex characters, another key than the person tag's."""
+        return hmac.new(_derive(self.person_key, _ID_DOMAIN), value.encode(),
+                        hashlib.sha256).hexdigest()[:32]
+
     def seal(self, value: str, context: str) -> bytes:
         """``context`` (e.g. the person tag) is bound as AD: a sealed value moved to another
         record does not open."""
@@ -51,3 +58,16 @@ class PersonSealer:
         nonce = sealed[1:1 + p.NONCE_BYTES]
         ad = _VERSION + context.encode()
         return p.aead_decrypt(sealed[1 + p.NONCE_BYTES:], ad, nonce, self._seal_key).decode()
+
+
+def parse_person_key(raw: bytes) -> bytes:
+    """32 raw bytes, or 64 hex characters (what the dev set-up writes); ValueError if not."""
+    if len(raw) == 32:
+        return raw
+    try:
+        key = bytes.fromhex(raw.strip().decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ValueError("a person key holds 32 bytes (64 hex characters)")
+    return key
