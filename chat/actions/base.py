@@ -24,6 +24,7 @@ from chat.errors import (
 from chat.protocol import events
 from chat.protocol.events import encode
 from chat.store.conversations import Store
+from chat.store.fairuse import FairUseStore
 from chat.store.limits import LimitStore
 from chat.store.push import PushStore
 from chat.store.teamkeys import TeamKeys
@@ -74,6 +75,7 @@ class ActionsBase:
         self.limits = LimitStore(store.redis)
         self.dashboard = Dashboard(config, store, clock)
         self.push = PushStore(store.redis, clock)
+        self.fair = FairUseStore(store.redis, store.scripts)
 
     def service(self, service_id: str) -> Service:
         service = self.config.service(service_id)
@@ -128,6 +130,7 @@ class ActionsBase:
                 only_if_last=only_if_last, notice=notice)
             if reply.status == 1:
                 await self.push.forget_youth(conv.id)  # closed: no more notices
+                await self.fair.closed(conv.id)  # no longer open for its token
                 actor = holder or ("system" if move == Move.AUTO_CLOSE else "")
                 await self.dashboard.on_closed(fresh, outcome, actor, State(reply.value),
                                                auto=move == Move.AUTO_CLOSE)

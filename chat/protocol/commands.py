@@ -25,6 +25,7 @@ class Start:
     key_bundle: str
     epoch: int
     resume: ResumeSetup | None
+    capability: str = ""  # the token of an earlier start, if the browser holds one
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,33 @@ class AuditRequest:
     service: str
 
 
-DashboardCommand = Transfer | Flag | QueueRequest | OverviewRequest | AuditRequest
+@dataclass(frozen=True)
+class PauseStarts:
+    """Pause new starts from the token that started ``conversation`` for ``hours``."""
+
+    conversation: str
+    hours: int
+
+
+@dataclass(frozen=True)
+class LiftPause:
+    conversation: str
+
+
+@dataclass(frozen=True)
+class StartPauseRequest:
+    """Ask whether new starts from ``conversation``'s token are paused."""
+
+    conversation: str
+
+
+@dataclass(frozen=True)
+class SetBreak:
+    on: bool
+
+
+DashboardCommand = (Transfer | Flag | QueueRequest | OverviewRequest | AuditRequest
+                    | PauseStarts | LiftPause | StartPauseRequest | SetBreak)
 
 @dataclass(frozen=True)
 class ResumeSession:

@@ -18,6 +18,8 @@ from chat.protocol.eventbase import JSONObject as JSONObject
 from chat.protocol.eventbase import dumps as _dumps
 from chat.protocol.extension_events import AppointmentStatus as AppointmentStatus
 from chat.protocol.extension_events import JournalStatus as JournalStatus
+from chat.protocol.load_events import Load as Load
+from chat.protocol.load_events import StartPause as StartPause
 
 if TYPE_CHECKING:
     from chat.errors import ClientError

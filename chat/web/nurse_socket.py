@@ -131,7 +131,8 @@ class NurseEndpoint(Endpoint):
                 await a.rekey(self.nurse, cmd.conversation, cmd.key_bundle, cmd.epoch)
                 self.outbox.send(events.Rekeyed(conversation=cmd.conversation, epoch=cmd.epoch))
             case c.Transfer() | c.Flag() | c.QueueRequest() | c.OverviewRequest() \
-                    | c.AuditRequest():
+                    | c.AuditRequest() | c.PauseStarts() | c.LiftPause() \
+                    | c.StartPauseRequest() | c.SetBreak():
                 await self.dash.dispatch(cmd)
             case c.Ping():
                 await self.dash.ping()

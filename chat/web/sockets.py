@@ -53,7 +53,7 @@ class YouthEndpoint(Endpoint):
         match cmd:
             case c.Start():
                 started = await a.start(cmd.service, cmd.key_bundle, cmd.epoch, cmd.resume,
-                                        self.client_key)
+                                        self.client_key, cmd.capability)
                 conv = await a.authenticate(started.conversation, started.token)
                 self._slot = started.slot
                 self.outbox.send(events.Started(conversation=conv.id, token=started.token,
