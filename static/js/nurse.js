@@ -17,6 +17,7 @@ import { installPush } from "./dashboard/push.js";
 import { JOURNAL_RANK, fmtTime, journalable as canJournal, renderJournal as drawJournal,
          renderPicked, sealNote } from "./dashboard/journal.js";
 import { installProposals, onProposalError, onProposalStatus, renderProposals } from "./dashboard/proposals.js";
+import { installFairUse, isOnBreak, onLoad, onStartPause, showPause } from "./dashboard/fairuse.js";
 
 const dash = document.getElementById("dash");
 const $ = (id) => document.getElementById(id);
@@ -198,6 +199,7 @@ $("sound-on").checked = localStorage.getItem(SOUND) !== "off";
 $("sound-on").addEventListener("change", () => localStorage.setItem(SOUND, soundOn() ? "on" : "off"));
 
 function alertNurse(text) {
+  if (isOnBreak()) return; // on a break: no sounds, no notifications
   dash.dataset.alerts = String(Number(dash.dataset.alerts || 0) + 1);
   if (soundOn()) {
     try {
@@ -400,6 +402,7 @@ function select(cid) {
   $("tools").hidden = !active;
   $("park").hidden = !active;
   $("context-empty").hidden = active;
+  showPause(cid);
   $("away").hidden = !(active && away.has(cid));
   const svc = services.find((s) => s.id === c.service);
   fillSelect($("outcome"), (svc ? svc.outcomes : []).map((o) => [o, label("outcome", o)]));
@@ -543,6 +546,12 @@ async function handle(f) {
       laters.set(f.service, f.items);
       renderLater();
       break;
+    case "start_pause":
+      onStartPause(f);
+      break;
+    case "load":
+      onLoad(f);
+      break;
     case "board":
       boards.set(f.service, f);
       renderBoard(f.service);
@@ -677,6 +686,7 @@ async function handle(f) {
       }
       status(refused || (f.code === "already_claimed" ? t("taken")
         : f.code === "capacity_reached" ? t("capacity")
+        : f.code === "on_break" ? t("onBreak")
         : f.code === "not_authorized" ? t("notAuthorized")
         : f.code === "journal_not_verified" ? t("journalNotVerified")
         : f.code === "journal_unavailable" ? t("journalUnavailable") : f.message));
@@ -700,7 +710,7 @@ function leftForLater(cid, prev) {
 function clearChat() {
   $("chat-title").textContent = "";
   $("messages").replaceChildren();
-  for (const id of ["composer", "close-form", "tools", "escalation", "journal", "appt", "canned-form", "chat-state", "away", "park"]) $(id).hidden = true;
+  for (const id of ["composer", "close-form", "tools", "escalation", "journal", "appt", "canned-form", "chat-state", "away", "park", "pause"]) $(id).hidden = true;
   $("context-empty").hidden = false;
   $("journal-log").replaceChildren();
   $("appt-log").replaceChildren();
@@ -851,6 +861,7 @@ $("close-form").addEventListener("submit", (e) => {
 });
 
 installPush({ csrf, lang: dash.dataset.lang });
+installFairUse({ sendFrame: (frame) => Boolean(socket && socket.send(frame)), current: () => current });
 installProposals({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
                    send: (frame) => socket.send(frame), cfg: () => journalCfg });
 
