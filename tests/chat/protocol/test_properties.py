@@ -38,6 +38,8 @@ COMMANDS: dict[str, type[object]] = {
     "audit": c.AuditRequest, "feedback": c.Feedback, "later": c.Later,
     "push_subscribe": c.PushSubscribe, "push_unsubscribe": c.PushUnsubscribe,
     "propose_appointment": c.ProposeAppointment,
+    "pause_starts": c.PauseStarts, "lift_pause": c.LiftPause, "start_pause": c.StartPauseRequest,
+    "set_break": c.SetBreak,
 }
 NURSE_COMMANDS = {**COMMANDS, "later": c.ParkLater}  # the same type, another move
 COMMAND_TYPES = (*COMMANDS.values(), c.ParkLater)
