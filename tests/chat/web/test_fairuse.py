@@ -2,7 +2,7 @@
 per capability token on open and new conversations (another token unaffected), a nurse's
 pause of a token's new starts (audited, the youth told, lifted), a nurse's break (off duty,
 so a start becomes an answer-later one; no claims; back again), and that no token is in
-Redis in clear."""
+Redis or the log in clear."""
 
 from __future__ import annotations
 
@@ -219,6 +219,8 @@ async def test_no_token_in_redis_in_clear(fweb: WebProcess, redis_proc: RedisPro
     assert s1.token not in everything
     tag = tokens.fair_use_tag(secrets_key(fweb), s1.token)
     assert tag in everything  # counted under the keyed tag only
+    assert fweb.log_path is not None
+    assert s1.token not in fweb.log_path.read_text(encoding="utf-8", errors="replace")
     for c in (first, second, n):
         await c.close()
 
