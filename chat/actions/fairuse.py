@@ -114,7 +114,5 @@ class FairUseActions(ActionsBase):
     async def load(self, nurse: Nurse) -> Load:
         caps = [s.max_chats_per_nurse for s in self.config.services.values()
                 if s.id in nurse.services]
-        breaks = self.dashboard.breaks
-        return Load(capacity=max(caps, default=0),
-                    used=await breaks.slots_used(nurse.username),
-                    on_break=await breaks.on_break(nurse.username))
+        used, on_break = await self.dashboard.breaks.load(nurse.username)
+        return Load(capacity=max(caps, default=0), used=used, on_break=on_break)

@@ -59,20 +59,19 @@ class YouthActions(LaterActions, FairUseActions):  # later.py, fairuse.py
         cid = tokens.new_conversation_id()
         token = await self.capability(capability)
         tag, start_id = await self.take_fair_use(token, cid, service)
-        try:
+        slot = self.waiting_slot(client_key) if move == Move.START else None
+        try:  # a start refused from here on gives its fair-use places back
             fields, handle = await self.start_fields(service, cid, token, key_bundle, epoch,
                                                      resume, move)
+            fields[model.FAIR_USE] = tag
+            if not await self.store.create(cid, fields, service.retention_seconds,
+                                           self.clock.now(), slot):
+                if handle:
+                    await self.limits.release_handle(handle, cid)
+                raise RateLimited("Too many conversations waiting from here. Try again later.")
         except BaseException:
             await self.fair.release(tag, cid, start_id)
             raise
-        fields[model.FAIR_USE] = tag
-        slot = self.waiting_slot(client_key) if move == Move.START else None
-        if not await self.store.create(cid, fields, service.retention_seconds,
-                                       self.clock.now(), slot):
-            await self.fair.release(tag, cid, start_id)
-            if handle:
-                await self.limits.release_handle(handle, cid)
-            raise RateLimited("Too many conversations waiting from here. Try again later.")
         await self.dashboard.on_started(service.id)
         await self.tell(self.notices.youth_waiting(service.id))
         return Started(cid, token, service.id, slot)

@@ -35,5 +35,11 @@ class BreakStore:
                 changed = int(await self.redis.zrem(key, *mine)) > 0 or changed
         return changed
 
-    async def slots_used(self, username: str) -> int:
-        return int(await self.redis.scard(keys.nurse_open(username)))
+    async def load(self, username: str) -> tuple[int, bool]:
+        """The slots her open conversations use, and whether she is on a break: one round trip
+        (both keys carry her hash tag, so this holds on a Redis Cluster too)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.scard(keys.nurse_open(username))
+        pipe.exists(keys.nurse_break(username))
+        used, on_break = await pipe.execute()
+        return int(used), int(on_break) > 0

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 PAUSED = {
     "nb": "Akkurat nå kan du ikke starte en ny samtale herfra. Prøv igjen litt senere.",
+    "nn": "Akkurat no kan du ikkje starte ein ny samtale herifrå. Prøv igjen litt seinare.",
     "en": "Right now you cannot start a new chat from here. Please try again a bit later.",
 }
 
