@@ -126,6 +126,12 @@ def nurse_inbox(username: str) -> str:
     return f"nurse:{{{username}}}:in"
 
 
+def nurse_invites(username: str) -> str:
+    """Conversations a colleague asked this nurse to join: conversation -> the asker's
+    username. On her slot; whether an invitation still holds is the conversation's hash."""
+    return f"nurse:{{{username}}}:inv"
+
+
 # -- youths who went away while waiting ------------------------------------------------------------
 def absent(service: str) -> str:
     """Waiting youths with no connection: a sorted set, conversation -> since when (the gone
