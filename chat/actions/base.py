@@ -118,7 +118,7 @@ class ActionsBase:
         helper's removal is audited."""
         if not conv.helpers and not conv.invited:
             return
-        await self.helpers.clear(conv.id, conv.invited)
+        await self.helpers.clear(conv.id, conv.helpers, conv.invited)
         for helper in conv.helpers:
             await self.dashboard.audit.record(conv.service, helper, "leave", conv.id,
                                               f"removed: {why}")

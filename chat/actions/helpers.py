@@ -83,6 +83,17 @@ class HelperActions(ActionsBase):
             out.append((conv, holder))
         return out
 
+    async def helping_in(self, nurse: Nurse) -> list[str]:
+        """The conversations ``nurse`` helps in now (her dashboard opens them with its own)."""
+        out = []
+        for cid in await self.helpers.helping(nurse.username):
+            conv = await self.store.get(cid)
+            if conv is not None and nurse.username in conv.helpers:
+                out.append(cid)
+            else:
+                await self.helpers.forget_helping(nurse.username, cid)
+        return out
+
     def _line(self, conv: Conversation, nurse: Nurse, code: str) -> Line:
         ts = int(self.clock.now())
         name = nurse.display_name

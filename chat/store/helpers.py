@@ -85,19 +85,37 @@ class HelperStore:
 
     async def join(self, cid: str, helper: str, line: Line) -> HelperReply:
         reply = await self._run(cid, "join", helper, line=line)
+        pipe = self.redis.pipeline(transaction=False)
         # Answered either way: joined, or the invitation no longer holds.
-        await self.redis.hdel(keys.nurse_invites(helper), cid)
+        pipe.hdel(keys.nurse_invites(helper), cid)
+        if reply.status == 1:
+            pipe.hset(keys.nurse_helping(helper), cid, "1")
+            pipe.expire(keys.nurse_helping(helper), line.ttl)
+        await pipe.execute()
         return reply
 
     async def leave(self, cid: str, helper: str, line: Line) -> HelperReply:
-        return await self._run(cid, "leave", helper, line=line)
+        reply = await self._run(cid, "leave", helper, line=line)
+        await self.redis.hdel(keys.nurse_helping(helper), cid)
+        return reply
 
-    async def clear(self, cid: str, invited: tuple[str, ...]) -> int:
+    async def clear(self, cid: str, helpers: tuple[str, ...], invited: tuple[str, ...]) -> int:
         """Remove every helper and invitation of ``cid`` (how many fields went)."""
         reply = await self._run(cid, "clear", "")
+        pipe = self.redis.pipeline(transaction=False)
+        for username in helpers:
+            pipe.hdel(keys.nurse_helping(username), cid)
         for username in invited:
-            await self.redis.hdel(keys.nurse_invites(username), cid)
+            pipe.hdel(keys.nurse_invites(username), cid)
+        await pipe.execute()
         return reply.seq
+
+    async def helping(self, username: str) -> list[str]:
+        """The conversations ``username`` joined (some may have ended since)."""
+        return sorted(cast(dict[str, str], await self.redis.hgetall(keys.nurse_helping(username))))
+
+    async def forget_helping(self, username: str, cid: str) -> None:
+        await self.redis.hdel(keys.nurse_helping(username), cid)
 
     async def invitations(self, username: str) -> dict[str, str]:
         """The conversations ``username`` was asked to join: conversation -> who asked."""

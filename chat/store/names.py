@@ -132,6 +132,12 @@ def nurse_invites(username: str) -> str:
     return f"nurse:{{{username}}}:inv"
 
 
+def nurse_helping(username: str) -> str:
+    """Conversations this nurse joined as a helper (so her dashboard opens them again after a
+    reload); whether she still is one is the conversation's hash."""
+    return f"nurse:{{{username}}}:helps"
+
+
 # -- youths who went away while waiting ------------------------------------------------------------
 def absent(service: str) -> str:
     """Waiting youths with no connection: a sorted set, conversation -> since when (the gone

@@ -72,6 +72,7 @@ class NurseEndpoint(Endpoint):
             self.revoke()
             return
         open_ids = await self.rt.actions.open_conversations(self.nurse)
+        open_ids += await self.rt.actions.helping_in(self.nurse)
         self.outbox.send(self.dash.hello(open_ids))
         for service in sorted(self.nurse.services):
             await self.rt.hub.watch(service, self)

@@ -130,6 +130,13 @@ async def test_invite_join_write_leave_and_the_audit(hweb: WebProcess, r: aiored
     await lead.send({"type": "typing", "conversation": cid})
     assert (await y.expect("typing"))["from"] == "nurse"
 
+    # Her dashboard reloaded: the conversation is among her open ones again.
+    again, _ = await nurse_ws(hweb.base, "demo.lead")
+    assert cid in next(f for f in again.seen if f["type"] == "hello")["open"]
+    await again.send({"type": "open", "conversation": cid})
+    assert (await again.expect("state", where=lambda f: f["conversation"] == cid))["helping"]
+    await again.close()
+
     # She leaves: the line, then she can no longer write.
     await lead.send({"type": "leave", "conversation": cid})
     await lead.expect("left", where=lambda f: f["conversation"] == cid)
@@ -139,6 +146,9 @@ async def test_invite_join_write_leave_and_the_audit(hweb: WebProcess, r: aiored
     assert (await lead.expect("error"))["code"] == "not_authorized"
     await lead.send({"type": "leave", "conversation": cid})
     assert (await lead.expect("error"))["code"] == "not_authorized"
+    again, _ = await nurse_ws(hweb.base, "demo.lead")
+    assert cid not in next(f for f in again.seen if f["type"] == "hello")["open"]
+    await again.close()
 
     # A reload of the youth's page: both lines are in the history, in their places.
     y2 = await ProtocolClient.open(hweb.base.replace("http", "ws") + "/ws/youth")
