@@ -17,7 +17,8 @@ import { installPush } from "./dashboard/push.js";
 import { JOURNAL_RANK, fmtTime, journalable as canJournal, renderJournal as drawJournal,
          renderPicked, sealNote } from "./dashboard/journal.js";
 import { installProposals, onProposalError, onProposalStatus, renderProposals } from "./dashboard/proposals.js";
-import { installHelpers, systemLine, onState as helperState, onInvited, onLeft, renderHelpers } from "./dashboard/helpers.js";
+import { installHelpers, systemLine, onState as helperState, onInvited, onLeft, renderHelpers,
+  takeJoin } from "./dashboard/helpers.js";
 
 const dash = document.getElementById("dash");
 const $ = (id) => document.getElementById(id);
@@ -565,6 +566,7 @@ async function handle(f) {
     case "state": {
       const c = conv(f.conversation);
       if (helperState(c, f)) { forget(f.conversation); status(t("helperEnded")); break; }
+      if (f.helping && takeJoin(f.conversation)) current = f.conversation;
       const prev = c.state;
       c.state = f.state;
       if (f.flag !== undefined) c.flag = f.flag;

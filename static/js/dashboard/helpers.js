@@ -10,6 +10,7 @@ import { t, fmt } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const invites = new Map(); // conversation -> the invited frame
+const joining = new Set(); // conversations this page asked to join (shown when joined)
 let ctx = null; // { send, current, conv, forget, members, serviceName, status }
 
 export const JOINED = "helper_joined";
@@ -119,8 +120,15 @@ function renderInvites() {
   $("invites-section").hidden = invites.size === 0;
 }
 
+/** Whether the joined conversation ``cid`` is one this page just asked to join (then it is
+ *  shown at once, as a claimed one is). */
+export function takeJoin(cid) {
+  return joining.delete(cid);
+}
+
 function answer(cid, type) {
   invites.delete(cid);
+  if (type === "join") joining.add(cid);
   renderInvites();
   ctx.send({ type, conversation: cid });
 }
