@@ -566,7 +566,7 @@ async function handle(f) {
     case "state": {
       const c = conv(f.conversation);
       if (helperState(c, f)) { forget(f.conversation); status(t("helperEnded")); break; }
-      if (f.helping && takeJoin(f.conversation)) current = f.conversation;
+      if (f.helping && takeJoin(f.conversation)) { current = f.conversation; status(""); }
       const prev = c.state;
       c.state = f.state;
       if (f.flag !== undefined) c.flag = f.flag;

@@ -287,7 +287,7 @@ async function onFrame(f) {
       if (f.seq > saved.last) { saved.last = f.seq; persist(); }
       if (f.from === "system") { // a line, not a message: a nurse the nurse asked in joined or left
         const key = f.cmid === "helper_joined" ? "helperJoined" : f.cmid === "helper_left" ? "helperLeft" : "";
-        if (key) addMessage("system", fmt(t(key), { name: f.sender }), "");
+        if (key) addMessage(key === "helperJoined" ? "system joined" : "system", fmt(t(key), { name: f.sender }), "");
         break;
       }
       let opened = openBody(f.body);
