@@ -12,7 +12,7 @@ from playwright.async_api import Page
 
 from devservices.redis_proc import RedisProcess
 from devservices.webproc import WebProcess
-from tests.browser.conftest import DESKTOP, PHONE, Factory, axe_violations, describe
+from tests.browser.conftest import PHONE, Factory, axe_violations, describe
 from tests.browser.test_dashboard import nurse_page
 from tests.chat.web.dashboard_fixtures import write_dash_config
 from tests.conftest import start_clean_web
