@@ -173,6 +173,37 @@ class AuditRequest:
 
 DashboardCommand = Transfer | Flag | QueueRequest | OverviewRequest | AuditRequest
 
+
+# -- a colleague asked in (chat/actions/helpers.py) ----------------------------------------------
+@dataclass(frozen=True)
+class Invite:
+    """The holder asks ``nurse`` (a colleague or lead of the service, by username) to join."""
+
+    conversation: str
+    nurse: str
+
+
+@dataclass(frozen=True)
+class Join:
+    conversation: str
+
+
+@dataclass(frozen=True)
+class Leave:
+    """A helper leaves the conversation (the holder keeps it)."""
+
+    conversation: str
+
+
+@dataclass(frozen=True)
+class Decline:
+    """The invited colleague says no: the invitation leaves her dashboard."""
+
+    conversation: str
+
+
+HelperCommand = Invite | Join | Leave | Decline
+
 @dataclass(frozen=True)
 class ResumeSession:
     """A logged-in youth (identity bridge) reattaches by session cookie, not by token."""
@@ -219,6 +250,6 @@ Command = (
     Start | Resume | ResumeWithCode | Send | Typing | End | Feedback | Ping | Claim | Open | Close | Release | Rekey
     | Later | ParkLater
     | PushSubscribe | PushUnsubscribe
-    | DashboardCommand
+    | DashboardCommand | HelperCommand
     | ResumeSession | Reseal | Journal | ProposeAppointment
 )

@@ -242,6 +242,14 @@ class Connection:
                                   int(o.get("epoch", 0)), o.get("note", ""))
             case "flag":
                 return c.Flag(o["conversation"], o["kind"])
+            case "invite":
+                return c.Invite(o["conversation"], o["nurse"])
+            case "join":
+                return c.Join(o["conversation"])
+            case "leave":
+                return c.Leave(o["conversation"])
+            case "decline":
+                return c.Decline(o["conversation"])
             case "journal":
                 return c.Journal(o["conversation"], o["msg_id"], o["sealed_note"])
             case "propose_appointment":

@@ -18,6 +18,9 @@ from chat.protocol.eventbase import JSONObject as JSONObject
 from chat.protocol.eventbase import dumps as _dumps
 from chat.protocol.extension_events import AppointmentStatus as AppointmentStatus
 from chat.protocol.extension_events import JournalStatus as JournalStatus
+from chat.protocol.helper_events import Invited as Invited
+from chat.protocol.helper_events import InviteSent as InviteSent
+from chat.protocol.helper_events import Left as Left
 
 if TYPE_CHECKING:
     from chat.errors import ClientError
@@ -140,7 +143,7 @@ class State(Event):
 
     type = "state"
     optional = frozenset({"service", "transferred", "key_bundle", "epoch", "nurse", "outcome",
-                          "verified", "flag", "history", "due"})
+                          "verified", "flag", "history", "due", "helpers", "helping"})
     conversation: str
     state: str  # waiting · active · closed · later
     service: str | None = None
@@ -154,6 +157,9 @@ class State(Event):
     history: list[JSONObject] | None = None
     # later: when the owed answer is promised by (unix seconds); null while none is promised.
     due: int | None = None
+    # nurse only, on open: the helpers' display names, and whether the receiver is one.
+    helpers: list[str] | None = None
+    helping: bool | None = None
 
     def payload(self) -> JSONObject:
         out = Event.payload(self)

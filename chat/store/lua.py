@@ -75,6 +75,7 @@ class Scripts:
         self.warn = Script(redis, _source("warn"))
         self.link = Script(redis, _source("link"))
         self.rekey = Script(redis, _source("rekey"))
+        self.helpers = Script(redis, _source("helpers"))
         self.park = Script(redis, _source("park"))
         self.unpark = Script(redis, _source("unpark"))
         self.lease_release = Script(redis, _source("lease_release"))

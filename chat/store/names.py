@@ -126,6 +126,18 @@ def nurse_inbox(username: str) -> str:
     return f"nurse:{{{username}}}:in"
 
 
+def nurse_invites(username: str) -> str:
+    """Conversations a colleague asked this nurse to join: conversation -> the asker's
+    username. On her slot; whether an invitation still holds is the conversation's hash."""
+    return f"nurse:{{{username}}}:inv"
+
+
+def nurse_helping(username: str) -> str:
+    """Conversations this nurse joined as a helper (so her dashboard opens them again after a
+    reload); whether she still is one is the conversation's hash."""
+    return f"nurse:{{{username}}}:helps"
+
+
 # -- youths who went away while waiting ------------------------------------------------------------
 def absent(service: str) -> str:
     """Waiting youths with no connection: a sorted set, conversation -> since when (the gone

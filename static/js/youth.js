@@ -285,6 +285,11 @@ async function onFrame(f) {
       if (!saved || !session || seen.has(f.seq)) break;
       seen.add(f.seq);
       if (f.seq > saved.last) { saved.last = f.seq; persist(); }
+      if (f.from === "system") { // a line, not a message: a nurse the nurse asked in joined or left
+        const key = f.cmid === "helper_joined" ? "helperJoined" : f.cmid === "helper_left" ? "helperLeft" : "";
+        if (key) addMessage(key === "helperJoined" ? "system joined" : "system", fmt(t(key), { name: f.sender }), "");
+        break;
+      }
       let opened = openBody(f.body);
       if (!opened.ok && (opened.code === "e2e_unknown_sender" || opened.code === "e2e_unknown_epoch")) {
         // A nurse who joined the team after we started, or a new epoch after a rotation:
