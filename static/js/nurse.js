@@ -16,6 +16,7 @@ import { renderLater as drawLater, tickLater } from "./dashboard/later.js";
 import { installPush } from "./dashboard/push.js";
 import { JOURNAL_RANK, fmtTime, journalable as canJournal, renderJournal as drawJournal,
          renderPicked, sealNote } from "./dashboard/journal.js";
+import { hideConcern, installConcern, renderConcern, setConcernConfig } from "./dashboard/concern.js";
 import { installProposals, onProposalError, onProposalStatus, renderProposals } from "./dashboard/proposals.js";
 
 const dash = document.getElementById("dash");
@@ -418,6 +419,7 @@ function select(cid) {
   showEscalation(c);
   renderJournal(c);
   renderProposals(c, journalCfg);
+  renderConcern(cid, c);
   renderMine();
   if (active) $("message").focus();
 }
@@ -524,6 +526,7 @@ async function handle(f) {
     case "hello":
       services = f.services;
       journalCfg = f.journal || null;
+      setConcernConfig(f.concern);
       myName = f.nurse || "";
       for (const cid of f.open) {
         conv(cid).mine = true;
@@ -704,6 +707,7 @@ function clearChat() {
   $("context-empty").hidden = false;
   $("journal-log").replaceChildren();
   $("appt-log").replaceChildren();
+  hideConcern();
 }
 
 function connect() {
@@ -851,6 +855,8 @@ $("close-form").addEventListener("submit", (e) => {
 });
 
 installPush({ csrf, lang: dash.dataset.lang });
+installConcern({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
+                 csrf, nurseName: () => myName });
 installProposals({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
                    send: (frame) => socket.send(frame), cfg: () => journalCfg });
 
