@@ -20,7 +20,7 @@ from chat.extensions import NurseSocket
 from chat.protocol import commands as c
 from chat.web.runtime import Runtime
 from identity_bridge.concern import routes as concern_routes
-from identity_bridge.concern.config import ConcernSettings, parse_concern
+from identity_bridge.concern.config import ConcernSettings, concern_section, parse_concern
 from identity_bridge.concern.link import ConcernLink
 from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
@@ -50,8 +50,8 @@ def bridge_settings(config: Config) -> BridgeSettings | None:
                     idporten=idporten)
     if idporten is None:
         return None
-    concern = parse_concern(config.sections.get("concern"), config.services_file.parent,
-                            config.municipalities)
+    raw, base = concern_section(config.sections, config.env, config.services_file.parent)
+    concern = parse_concern(raw, base, config.municipalities)
     return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj,
                           parse_appointments(config.sections.get("appointments")), concern)
 

@@ -15,13 +15,16 @@ phone = "23 45 67 89"                         # the child welfare service, shown
 emergency_phone = "23 45 67 00"               # Barnevernvakten, optional
 ```
 
-Without the table the dashboard shows only the guidance (the duty to notify and the national
+The table may instead be the only table of a TOML file named by ``HELSEPRAT_CONCERN_FILE``
+(``make run`` writes one for the Fiks stand-in); relative paths are then relative to that file.
+Without either the dashboard shows only the guidance (the duty to notify and the national
 numbers); a report cannot be sent.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,3 +102,21 @@ def parse_concern(raw: Mapping[str, object] | None, base: Path,
             raise ConfigError(f"concern.municipality.{mid}: no such municipality")
         receivers[mid] = _receiver(mid, entry, base)
     return ConcernSettings(url, _str(raw, "integration_id", "concern"), password, receivers)
+
+
+def concern_section(sections: Mapping[str, Mapping[str, object]], env: Mapping[str, str],
+                    services_dir: Path) -> tuple[Mapping[str, object] | None, Path]:
+    """The raw ``[concern]`` table and the folder its paths are relative to."""
+    if "concern" in sections:
+        return sections["concern"], services_dir
+    name = env.get("HELSEPRAT_CONCERN_FILE", "")
+    if not name:
+        return None, services_dir
+    path = Path(name)
+    try:
+        table = tomllib.loads(path.read_text()).get("concern")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"HELSEPRAT_CONCERN_FILE: {exc}") from None
+    if not isinstance(table, dict):
+        raise ConfigError("HELSEPRAT_CONCERN_FILE has no [concern] table")
+    return table, path.parent
