@@ -11,7 +11,9 @@ import httpx
 from pypdf import PdfReader
 
 from chat.client.protocol import youth_start
+from devservices.redis_proc import RedisProcess
 from tests.identity_bridge.web.conftest import redis_dump
+from tests.system.test_privacy import aof_text
 from tests.identity_bridge.web.test_identity_web_flow import PID
 
 from .conftest import MARKER, REPORTER_PHONE, ConcernSite, Nurse, form, linked_thread
@@ -23,7 +25,7 @@ def pdf_text(b64: str) -> str:
 
 
 async def test_report_reaches_child_welfare_decrypted_with_the_form_in_the_pdf(
-    concern_site: ConcernSite,
+    concern_site: ConcernSite, redis_proc: RedisProcess,
 ) -> None:
     y, s = await linked_thread(concern_site)
     nurse = await Nurse.login(concern_site.web.base)
@@ -67,12 +69,17 @@ async def test_report_reaches_child_welfare_decrypted_with_the_form_in_the_pdf(
         assert f"a demo.nurse x concern c {s.conversation[:6]} d {body['ref']}" in audit
 
         # Nothing of the report in clear in Redis or the web log: only the id and statuses.
+        # Nor in the AOF (every write Redis ever saw) or the stand-in's own log.
         dump = await redis_dump(concern_site.web.redis_url)
-        log = concern_site.web.log_text()
+        aof = aof_text(redis_proc)
+        assert s.conversation in aof  # the scan does see this conversation's writes
+        logs = concern_site.web.log_text() + (
+            concern_site.fiks.log_dir / "fiks-standin.log").read_text(errors="replace")
         for secret in (MARKER, REPORTER_PHONE, PID, "Vi snakket om det"):
             for key, value in dump:
                 assert secret not in key and secret not in value, f"{secret!r} in Redis {key}"
-            assert secret not in log, f"{secret!r} in the web log"
+            assert secret not in aof, f"{secret!r} in the AOF"
+            assert secret not in logs, f"{secret!r} in a log"
         stored = dict(dump)[f"c:{{{s.conversation}}}:concern"]
         assert body["ref"] in stored and "levert" in stored
     finally:
