@@ -123,3 +123,27 @@ async def test_anonymous_thread_shows_the_guidance_instead(
         assert not violations, describe(violations)
     finally:
         await y.close()
+
+
+async def test_the_form_fits_a_phone_and_stays_accessible(
+    new_context: Factory, concern_site: ConcernSite,  # noqa: F811
+) -> None:
+    y, s = await linked_thread(concern_site)
+    try:
+        context, _ = await new_context(locale="nb-NO", viewport={"width": 360, "height": 740},
+                                       is_mobile=True)
+        page = await context.new_page()
+        await page.goto("/nurse/login?lang=nb")
+        await page.fill("#username", "demo.nurse")
+        await page.fill("#password", DEMO_PASSWORD)
+        await page.click("form.login button[type=submit]")
+        await page.wait_for_selector("#dash-status[data-unlocked=true]", state="attached",
+                                     timeout=15000)
+        await page.click(f"#q-demo-skole button.claim[data-conversation='{s.conversation}']")
+        await page.click("#concern-open")
+        await page.wait_for_selector("#concern-form:not([hidden])")
+        assert await page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+        violations = await axe_violations(page)
+        assert not violations, describe(violations)
+    finally:
+        await y.close()
