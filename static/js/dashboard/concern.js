@@ -12,6 +12,13 @@ let cfg = null; // from hello: {sendable: [service ids whose municipality takes 
 let csrf = "";
 let shown = null; // the conversation id the panel is drawn for
 const refs = new Map(); // cid -> the ref of the report being sent: a retry sends the same one
+let sendLabel = ""; // the submit button's own words (the page's), before "Prøv igjen"
+
+function labelButton(cid) {
+  const button = $("concern-form").querySelector("button[type=submit]");
+  if (!sendLabel) sendLabel = button.textContent;
+  button.textContent = refs.has(cid) ? t("concernRetry") : sendLabel;
+}
 
 function showForm(open) {
   $("concern-form").hidden = !open;
@@ -76,6 +83,7 @@ export function renderConcern(cid, c) {
     $("concern-msg").textContent = "";
   }
   if (changed) {
+    labelButton(cid);
     $("concern-log").replaceChildren();
     load(cid);
   }
@@ -129,6 +137,7 @@ async function submit(cid) {
   const answer = r ? await r.json().catch(() => ({})) : {};
   if (r && r.ok) {
     refs.delete(cid);
+    labelButton(cid);
     $("concern-form").reset();
     showForm(false);
     msg.textContent = t("concernSent");
@@ -139,7 +148,9 @@ async function submit(cid) {
   const code = (answer.error && answer.error.code) || "concern_unavailable";
   const text = label("concernError", code);
   msg.textContent = text === code ? (answer.error && answer.error.message) || code : text;
-  button.textContent = t("concernRetry");
+  // Refused for what it says (a bad field, not linked): a new try is a new report.
+  if (code !== "concern_unavailable") refs.delete(cid);
+  labelButton(cid);
 }
 
 /** Wire the panel; ``target()`` is the conversation shown ({cid, c}) or null. */

@@ -93,6 +93,10 @@ async def test_nurse_sends_a_concern_report_and_retries_when_fiks_is_down(
         await page.wait_for_selector("#concern-log li.levert", timeout=20000)
         assert "levert til barneverntjenesten" in (await page.text_content("#concern-log") or "")
         assert await page.is_hidden("#concern-form")
+        await page.click("#concern-open")  # a next report is a new one, not a retry
+        assert (await page.text_content("#concern-form button[type=submit]") or "").strip() \
+            == "Send bekymringsmelding"
+        assert await page.input_value("#concern-description") == ""
         violations = await axe_violations(page)
         assert not violations, describe(violations)
 
