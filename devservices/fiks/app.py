@@ -129,6 +129,9 @@ class FiksStandin:
         return data
 
     async def receive(self, request: Request) -> tuple[dict[str, Any], int]:
+        # Read the upload before any refusal: answering mid-upload resets the client's
+        # connection, and the client would take a refusal for Fiks being down.
+        await request.body()
         self.check_auth(request)
         async with request.form(max_files=3, max_fields=1, max_part_size=4 * 1024 * 1024) as form:
             try:

@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from chat.client.protocol import youth_start
 from devservices.redis_proc import RedisProcess
 from tests.identity_bridge.web.conftest import redis_dump
-from tests.system.test_privacy import aof_text
 from tests.identity_bridge.web.test_identity_web_flow import PID
+from tests.system.test_privacy import aof_text
 
 from .conftest import MARKER, REPORTER_PHONE, ConcernSite, Nurse, form, linked_thread
 
