@@ -243,15 +243,17 @@ class Pong(Event):
 # -- nurse dashboard ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hello(Event):
-    """A nurse's first frame; ``journal`` only with the EPJ link."""
+    """A nurse's first frame; ``journal`` only with the EPJ link, ``concern`` only with the
+    identity bridge."""
 
     type = "hello"
-    optional = frozenset({"journal"})
+    optional = frozenset({"journal", "concern"})
     nurse: str
     role: str
     services: list[JSONObject]
     open: list[str]
     journal: JSONObject | None = None
+    concern: JSONObject | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -153,9 +153,10 @@ class NurseDashboard:
             for s in config.services.values() if s.id in nurse.services
         ]
         extra = {k: v for ext in self.ep.rt.extensions for k, v in ext.hello_fields(nurse).items()}
-        journal = extra.get("journal")
+        journal, concern = extra.get("journal"), extra.get("concern")
         return events.Hello(nurse=nurse.display_name, role=nurse.role, services=services,
-                            open=open_ids, journal=cast(dict[str, object], journal) if journal else None)
+                            open=open_ids, journal=cast(dict[str, object], journal) if journal else None,
+                            concern=cast(dict[str, object], concern) if concern else None)
 
     async def state(self, conv: Conversation, verified: dict[str, object] | None,
                     due: int | None = None) -> events.State:

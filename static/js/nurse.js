@@ -16,6 +16,7 @@ import { renderLater as drawLater, tickLater } from "./dashboard/later.js";
 import { installPush } from "./dashboard/push.js";
 import { JOURNAL_RANK, fmtTime, journalable as canJournal, renderJournal as drawJournal,
          renderPicked, sealNote } from "./dashboard/journal.js";
+import { hideConcern, installConcern, renderConcern, setConcernConfig } from "./dashboard/concern.js";
 import { installProposals, onProposalError, onProposalStatus, renderProposals } from "./dashboard/proposals.js";
 import { installHelpers, systemLine, onState as helperState, onInvited, onLeft, renderHelpers,
   takeJoin } from "./dashboard/helpers.js";
@@ -423,6 +424,7 @@ function select(cid) {
   renderJournal(c);
   renderProposals(c, journalCfg);
   renderHelpers(cid, c);
+  renderConcern(cid, c);
   renderMine();
   if (writes) $("message").focus();
 }
@@ -529,6 +531,7 @@ async function handle(f) {
     case "hello":
       services = f.services;
       journalCfg = f.journal || null;
+      setConcernConfig(f.concern);
       myName = f.nurse || "";
       for (const cid of f.open) {
         conv(cid).mine = true;
@@ -734,6 +737,7 @@ function clearChat() {
   $("context-empty").hidden = false;
   $("journal-log").replaceChildren();
   $("appt-log").replaceChildren();
+  hideConcern();
 }
 
 function connect() {
@@ -884,6 +888,8 @@ installPush({ csrf, lang: dash.dataset.lang });
 installHelpers({ send: (frame) => socket.send(frame), current: () => current, conv, forget, status,
                  members: (service) => (svcInfo.get(service) || { members: [] }).members,
                  serviceName });
+installConcern({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
+                 csrf, nurseName: () => myName });
 installProposals({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
                    send: (frame) => socket.send(frame), cfg: () => journalCfg });
 
