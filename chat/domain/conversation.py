@@ -136,6 +136,11 @@ OWED = "owed"
 # Set (to the owed time) once the conversation has waited in the answer-later list with that
 # answer owed: the nurse message that clears it counts in the answered-within-target figures.
 LATER_OWED = "lowed"
+# What the youth chose to say before the chat (never required): a topic code of the service,
+# "1" for "it's urgent", and the head start in seconds its queue place has (chat/domain/ordering.py).
+TOPIC = "tp"
+URGENT = "urg"
+HEAD_START = "hs"
 
 
 def _int(fields: Mapping[str, str], name: str) -> int:
@@ -169,6 +174,9 @@ class Conversation:
     resumed_at: int = 0
     owed: int = 0
     later_owed: int = 0
+    topic: str = ""
+    urgent: bool = False
+    head_start: int = 0
     token_hash: str = field(default="", repr=False)
     resume_hash: str = field(default="", repr=False)
     resume_backup: str = field(default="", repr=False)
@@ -186,7 +194,8 @@ class Conversation:
             outcome=fields.get(OUTCOME, ""), warned=_int(fields, WARNED),
             person_tag=fields.get(PERSON_TAG, ""), youth_pk=fields.get(YOUTH_PK, ""),
             resumed_at=_int(fields, RESUMED_AT), owed=_int(fields, OWED),
-            later_owed=_int(fields, LATER_OWED),
+            later_owed=_int(fields, LATER_OWED), topic=fields.get(TOPIC, ""),
+            urgent=fields.get(URGENT) == "1", head_start=_int(fields, HEAD_START),
             token_hash=fields.get(TOKEN_HASH, ""), resume_hash=fields.get(RESUME_HASH, ""),
             resume_backup=fields.get(RESUME_BACKUP, ""),
         )
@@ -221,11 +230,20 @@ def returning(acr: str, resumed_at: int | str, claimed_at: int | str) -> str:
 
 def new_hash(service: str, now: float, token_hash: str, key_bundle: str, epoch: int,
              resume_hash: str = "", resume_backup: str = "",
-             move: Move = Move.START) -> dict[str, str | int]:
-    """The hash of a conversation just started (state WAITING, or LATER by START_LATER)."""
+             move: Move = Move.START, intake: tuple[str, bool, int] = ("", False, 0),
+             ) -> dict[str, str | int]:
+    """The hash of a conversation just started (state WAITING, or LATER by START_LATER);
+    ``intake``: the topic, the youth's urgency and the head start they give."""
     out: dict[str, str | int] = {
         SVC: service, ST: TRANSITIONS[move].target, SEQ: 0, CREATED: int(now),
         LAST: int(now), TOKEN_HASH: token_hash, KEY_BUNDLE: key_bundle, EPOCH: epoch}
+    topic, urgent, head = intake
+    if topic:
+        out[TOPIC] = topic
+    if urgent:
+        out[URGENT] = "1"
+    if head:
+        out[HEAD_START] = head
     if resume_hash:
         out[RESUME_HASH] = resume_hash
         out[RESUME_BACKUP] = resume_backup

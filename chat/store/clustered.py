@@ -34,7 +34,7 @@ class ClusterMoves:
         self.records = MoveRecords(redis, scripts, clock)
 
     async def create(self, cid: str, pairs: list[str | int | float], service: str, ttl: int,
-                     now: float, slot: WaitingSlot | None) -> bool:
+                     now: float, slot: WaitingSlot | None, head: int = 0) -> bool:
         """The client's slot, then the hash, then the queue (or the later conversations)."""
         if slot is not None and not await self.scripts.slot_take(
                 [keys.waiting_slots(slot.client_key)],
@@ -50,7 +50,7 @@ class ClusterMoves:
                                Call(("EXPIRE", meta, ttl)), Call(("EXEC",))])
         listed = keys.later_all(service) if slot is None else keys.queue(service)
         replies = await acked.run(listed, [
-            Call(("MULTI",)), Call(("ZADD", listed, now, cid)),
+            Call(("MULTI",)), Call(("ZADD", listed, now - head if slot else now, cid)),
             *(Call(c) for c in MoveRecords.end_commands(record)), Call(("EXEC",))])
         await self.records.ended(record, list(replies[-1]))
         if slot is not None:

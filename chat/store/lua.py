@@ -77,6 +77,7 @@ class Scripts:
         self.rekey = Script(redis, _source("rekey"))
         self.park = Script(redis, _source("park"))
         self.unpark = Script(redis, _source("unpark"))
+        self.rescore = Script(redis, _source("rescore"))
         self.lease_release = Script(redis, _source("lease_release"))
         self.lease_renew = Script(redis, _source("lease_renew"))
         self.login_attempt = Script(redis, _source("login_attempt"))
