@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chat.client.protocol import ProtocolClient, youth_start, ws_url
+from chat.client.protocol import ProtocolClient, ws_url, youth_start
 from devservices.redis_proc import RedisProcess
 from devservices.webproc import WebProcess
 from tests.chat.web.dashboard_fixtures import nurse_ws, write_dash_config
