@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from chat.actions.conversations import Actions
 from chat.clock import FakeClock
 from chat.domain import stats
+from chat.domain.placement import placement
 from chat.domain.ordering import Intake
 from chat.errors import UnknownTopic
 from chat.store import names as keys
@@ -66,6 +67,16 @@ async def the_order_follows_urgency_within_the_bound(actions: Actions, r: aiored
     assert conv is not None
     await actions.come_back(conv)
     assert await order(actions) == [b, a, c]
+
+    # A transfer to another service's queue: in at the time of the transfer, with its head
+    # start; and the repair sweep's idea of its place agrees.
+    await actions.claim(NURSE_A, b)
+    clock.advance(5)
+    await actions.transfer(NURSE_A, b, "core-b", "", "", 0, "")
+    moved_at = int(clock.now())
+    assert await r.zscore(keys.queue("core-b"), b) == moved_at - 600
+    moved = await actions.store.get(b)
+    assert placement(moved, "core-b").queue == moved_at - 600
 
 
 async def test_urgency_and_acute_order_the_queue(actions: Actions, r: aioredis.Redis) -> None:
@@ -126,3 +137,18 @@ async def dump(r: aioredis.Redis, key: str) -> object:
     if kind == "stream":
         return await r.xrange(key)
     return await r.get(key) if kind == "string" else kind
+
+
+async def test_the_lead_s_longest_wait_is_the_real_one_not_the_first_score(
+    actions: Actions, r: aioredis.Redis,
+) -> None:
+    await r.flushdb()
+    clock = actions.clock
+    assert isinstance(clock, FakeClock)
+    await start(actions)
+    clock.advance(300)
+    urgent = await start(actions, urgent=True)  # first in line, but has waited least
+    clock.advance(20)
+    assert (await order(actions))[0] == urgent
+    figures = await actions.dashboard.overview(SVC, actions.dashboard.today(SVC))
+    assert figures.longest_wait_s == 320
