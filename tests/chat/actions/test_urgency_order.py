@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 from chat.actions.conversations import Actions
 from chat.clock import FakeClock
 from chat.domain import stats
-from chat.domain.placement import placement
 from chat.domain.ordering import Intake
+from chat.domain.placement import placement
 from chat.errors import UnknownTopic
 from chat.store import names as keys
 from tests.chat.conftest import NURSE_A
