@@ -134,8 +134,8 @@ class Dashboard:
         head = head_start(conv.urgent, flag, HeadStarts(self.config.limits.urgent_head_start_seconds,
                                                         self.config.limits.acute_head_start_seconds))
         await self.data.set_flag(conv.id, conv.service, flag, head)
-        # Its place follows its head start, atomically and only while it still waits.
-        await self.store.rescore(conv.id, conv.service, queue_score(conv.queued_since, head))
+        if head != conv.head_start:  # its place follows, atomically and only while it waits
+            await self.store.rescore(conv.id, conv.service, queue_score(conv.queued_since, head))
         if kind != "none" and kind != conv.flag:
             await self.count(conv.service, "f:" + kind)
         await self.audit.record(conv.service, nurse.username, "flag", conv.id, kind)
