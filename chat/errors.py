@@ -169,6 +169,11 @@ class BadFlag(ClientError):
     message = "A flag is concern, acute or none."
 
 
+class UnknownTopic(ClientError):
+    code = "unknown_topic"
+    message = "That topic is not one of the service's topics."
+
+
 class Unavailable(ClientError):
     """Storage is briefly unreachable; nothing was stored or acked."""
 

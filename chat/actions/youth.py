@@ -12,6 +12,7 @@ from chat.actions.later import LaterActions
 from chat.domain import conversation as model
 from chat.domain.conversation import Conversation, Move, State
 from chat.domain.later import reply_due
+from chat.domain.ordering import NO_INTAKE, HeadStarts, Intake, head_start
 from chat.errors import (
     BadResumeCode,
     BadToken,
@@ -23,7 +24,9 @@ from chat.errors import (
     ResumeHandleTaken,
     SessionEnded,
     TooManyAttempts,
+    UnknownTopic,
 )
+from chat.intakeconfig import Topic
 from chat.metrics import registry as metrics
 from chat.protocol import events
 from chat.protocol.commands import ResumeSetup
@@ -44,9 +47,10 @@ class Started:
 class YouthActions(LaterActions):  # a youth's later moves are in later.py
     async def start(
         self, service_id: str, key_bundle: str, epoch: int, resume: ResumeSetup | None,
-        client_key: str,
+        client_key: str, intake: Intake = NO_INTAKE,
     ) -> Started:
         service = self.service(service_id)
+        chosen = self.intake_fields(service.topics, intake)
         move = await self.start_move(service)
         await self.check_bundle(service.id, key_bundle, epoch)
         if not await self.limits.hit("start", client_key, self.hour(),
@@ -68,15 +72,25 @@ class YouthActions(LaterActions):  # a youth's later moves are in later.py
         now = self.clock.now()
         fields = model.new_hash(
             service.id, now, tokens.token_hash(self.config.secrets.token_key, token),
-            key_bundle, epoch, resume_hash, resume_backup, move=move)
+            key_bundle, epoch, resume_hash, resume_backup, move=move, intake=chosen)
         slot = self.waiting_slot(client_key) if move == Move.START else None
         if not await self.store.create(cid, fields, ttl, now, slot):
             if resume is not None:
                 await self.limits.release_handle(tag, cid)
             raise RateLimited("Too many conversations waiting from here. Try again later.")
-        await self.dashboard.on_started(service.id)
+        await self.dashboard.on_started(service.id, intake)
         await self.tell(self.notices.youth_waiting(service.id))
         return Started(cid, token, service.id, slot)
+
+    def intake_fields(self, topics: tuple[Topic, ...], intake: Intake) -> tuple[str, bool, int]:
+        """The hash's topic, urgency and head start; an unknown topic is refused."""
+        if intake.topic and all(t.code != intake.topic for t in topics):
+            raise UnknownTopic()
+        return intake.topic, intake.urgent, head_start(intake.urgent, "", self.head_starts())
+
+    def head_starts(self) -> HeadStarts:
+        limits = self.config.limits
+        return HeadStarts(limits.urgent_head_start_seconds, limits.acute_head_start_seconds)
 
     def waiting_slot(self, client_key: str) -> WaitingSlot:
         """A new start's slot: it counts toward the client's waiting starts for as long as its

@@ -25,6 +25,9 @@ class Start:
     key_bundle: str
     epoch: int
     resume: ResumeSetup | None
+    # The optional intake: a topic code of the service ("" = none chosen), "it's urgent".
+    topic: str = ""
+    urgent: bool = False
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,7 @@ class Connection:
                 r = o.get("resume")
                 setup = c.ResumeSetup(r["handle"], r["auth"], r["backup"]) if r else None
                 return c.Start(o["service"], o.get("key_bundle", ""), int(o.get("epoch", 0)),
-                               setup)
+                               setup, o.get("topic", ""), o.get("urgent") is True)
             case "resume":
                 return c.Resume(o["conversation"], o["token"], after)
             case "resume_code":

@@ -78,6 +78,7 @@ class Scripts:
         self.helpers = Script(redis, _source("helpers"))
         self.park = Script(redis, _source("park"))
         self.unpark = Script(redis, _source("unpark"))
+        self.rescore = Script(redis, _source("rescore"))
         self.lease_release = Script(redis, _source("lease_release"))
         self.lease_renew = Script(redis, _source("lease_renew"))
         self.login_attempt = Script(redis, _source("login_attempt"))

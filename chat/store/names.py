@@ -192,6 +192,12 @@ def feedback(service: str, week: str) -> str:
     return f"fb:{{{service}}}:{week}"
 
 
+def intake_week(service: str, week: str) -> str:
+    """Per service and ISO week: what youths chose before their chats, counted ("t:<topic>",
+    "urgent"); nothing in it names a conversation."""
+    return f"intake:{{{service}}}:{week}"
+
+
 # -- answer-later ----------------------------------------------------------------------------------
 def later_queue(service: str) -> str:
     """The service's answer-later list: later conversations with an answer owed, a sorted set,

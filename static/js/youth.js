@@ -392,6 +392,14 @@ function connect() {
   });
 }
 
+// The topic is optional: a second tap on the chosen chip takes the choice back.
+let chosenTopic = null;
+for (const chip of document.querySelectorAll('input[name="topic"]')) {
+  chip.addEventListener("click", () => {
+    if (chosenTopic === chip.value) { chip.checked = false; chosenTopic = null; } else chosenTopic = chip.value;
+  });
+}
+
 $("start").addEventListener("click", async () => {
   $("start").disabled = true;
   const service = app.dataset.service;
@@ -407,6 +415,9 @@ $("start").addEventListener("click", async () => {
     const me = e2e.signKeypair();
     const bundle = e2e.encodeKeyBundle(e2e.makeKeyBundle(ck, me.publicKey, tm.statement));
     const frame = { type: "start", service, key_bundle: e2e.b64encode(bundle), epoch: tm.statement.epoch };
+    const topic = document.querySelector('input[name="topic"]:checked');
+    if (topic) frame.topic = topic.value;
+    if ($("urgent") && $("urgent").checked) frame.urgent = true;
     let code = null;
     if ($("want-code").checked) {
       const secret = codes.newSecret();

@@ -77,7 +77,8 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
     await y.send({"type": "start", "service": "demo-skole", "key_bundle": keys.bundle_b64,
                   "epoch": keys.epoch, "resume": {"handle": code.handle_text,
                                                   "auth": resume_auth(code.secret_text),
-                                                  "backup": crypto.b64encode(backup)}})
+                                                  "backup": crypto.b64encode(backup)},
+                  "topic": "sexual", "urgent": True})
     started = await y.expect("started")
     token, cid = started["token"], started["conversation"]
     keys.bind(cid)
@@ -156,3 +157,18 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
         for name, value in secrets_to_find.items():
             assert value not in text, f"{name} found in {where}"
         assert json.dumps(MARKERS[0])[1:-1] not in text
+
+    # The intake is on the conversation's own hash and in the week's counters, which name no
+    # conversation; no log line ties the topic to the conversation.
+    r = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        assert await r.hget(f"c:{{{cid}}}:m", "tp") == "sexual"
+        weeks = [k async for k in r.scan_iter("intake:*")]
+        assert weeks
+        for key in weeks:
+            counted = await r.hgetall(key)
+            assert int(counted.get("t:sexual", 0)) >= 1 and int(counted.get("urgent", 0)) >= 1
+            assert cid not in key and cid not in repr(counted)
+    finally:
+        await r.aclose()
+    assert not any(cid in line and "sexual" in line for line in logs.splitlines())
