@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from chat.durability import ReplicaWait, parse_replica_wait
 from chat.edgeconfig import parse_allowed_hosts, parse_forwarded_header, parse_proxies
 from chat.errors import ConfigError
+from chat.intakeconfig import DEFAULT_TOPICS, Topic, parse_topics
 from chat.laterconfig import AnswerLater, parse_answer_later
 from chat.limits import Limits, parse_limits
 
@@ -111,6 +112,8 @@ class Service:
     welcome: Mapping[str, str] = field(default_factory=dict)
     # Messages while closed or no nurse is on duty, and the promised answer time.
     answer_later: AnswerLater = field(default_factory=AnswerLater)
+    # What the youth may say before the chat starts (chat/intakeconfig.py).
+    topics: tuple[Topic, ...] = DEFAULT_TOPICS
 
     @property
     def retention_seconds(self) -> int:
@@ -280,6 +283,7 @@ def parse_services(data: Mapping[str, object]) -> tuple[dict[str, Municipality],
             outcomes=outcomes,
             max_chats_per_nurse=int(s.get("max_chats_per_nurse", 4)), welcome=_welcome(s, where),
             answer_later=parse_answer_later(s.get("answer_later"), where),
+            topics=parse_topics(s.get("topics"), where),
             **_dashboard_fields(s, where),
         )
     return municipalities, services

@@ -153,6 +153,11 @@ class BadTransfer(ClientError):
     message = "Choose a colleague on the receiving service, or another service."
 
 
+class BadInvite(ClientError):
+    code = "bad_invite"
+    message = "Ask a colleague of the conversation's service, not yourself or one already in it."
+
+
 class LinkedElsewhere(ClientError):
     code = "linked_elsewhere"
     message = "The conversation is linked to another login."
@@ -162,6 +167,11 @@ class LinkedElsewhere(ClientError):
 class BadFlag(ClientError):
     code = "bad_flag"
     message = "A flag is concern, acute or none."
+
+
+class UnknownTopic(ClientError):
+    code = "unknown_topic"
+    message = "That topic is not one of the service's topics."
 
 
 class Unavailable(ClientError):

@@ -33,6 +33,10 @@ class Limits:
     waiting_gone_grace_seconds: int = 60
     # How many of one client's starts may count in a queue at once (docs/queue.md).
     waiting_starts_per_client: int = 10
+    # Urgency first, with a bound (docs/queue.md): how far ahead of its start time a
+    # conversation is placed when its youth said it is urgent, or a nurse flagged it acute.
+    urgent_head_start_seconds: int = 600
+    acute_head_start_seconds: int = 900
     first_frame_seconds: float = 10.0  # a youth socket closes (4408) without a first frame
     max_body_bytes: int = 64 * 1024  # any HTTP request body (413 body_too_large); some routes less
     # Sign-in beyond the per account-and-client lock above (docs/security.md): attempts

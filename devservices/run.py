@@ -2,8 +2,9 @@
 
 Starts a private Redis under ./var (unless REDIS_URL is set), the local stand-ins for the
 national services (NHN's message service and HelseID's token endpoint, the ID-porten
-lookalike with this server registered as its client, and a Web Push service whose origin the
-web server is told to allow), the `epj` outbox worker, and the web server
+lookalike with this server registered as its client, a Web Push service whose origin the
+web server is told to allow, and KS Fiks' concern-report API holding the demo municipality's
+key), the `epj` outbox worker, and the web server
 with the demo municipality, nurse and keys; prints where to go. Production never runs this: it
 runs the Procfile's processes against the real services.
 """
@@ -113,6 +114,22 @@ def _seed_appointment(standin: Any) -> str:
     return f"{person.name}, {person.age}"
 
 
+def _start_fiks(data_dir: Path, env: dict[str, str]) -> Any:
+    """The Fiks stand-in with the demo municipality's key; the web server gets its
+    ``[concern]`` table through ``HELSEPRAT_CONCERN_FILE``."""
+    from devservices.fiks.devsetup import concern_table, dev_setup
+    from devservices.fiks.process import FiksStandinProcess
+
+    work = data_dir / "fiks"
+    municipalities = {"demo": ("0301", "Barneverntjenesten i Demo kommune", "23 45 67 89")}
+    fiks = FiksStandinProcess(config_file=dev_setup(work, municipalities), log_dir=work)
+    fiks.start()
+    table = work / "concern.toml"
+    table.write_text(concern_table(work, fiks.url, municipalities))
+    env["HELSEPRAT_CONCERN_FILE"] = str(table)
+    return fiks
+
+
 def main(argv: list[str] | None = None) -> int:
     from chat.server.logs import setup_logging
 
@@ -172,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         cleanups.append(push.stop)
         env[PUSH_ORIGINS_ENV] = ",".join(o for o in (env.get(PUSH_ORIGINS_ENV), push.base) if o)
 
+        # KS Fiks' concern-report API, decrypting with the demo municipality's key.
+        fiks = _start_fiks(data_dir, env)
+        cleanups.append(fiks.stop)
+
         # The ID-porten lookalike, and the web server configured as its relying party.
         idp = _start_idporten(data_dir, base, env)
         cleanups.append(idp.stop)
@@ -195,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  EPJ stand-in:     {standin.url}  (an appointment for {seeded})\n"
             f"  ID-porten (test): {idp.issuer}  (synthetic test persons aged 13-19)\n"
             f"  Push service:     {push.base}  (a Web Push stand-in)\n"
+            f"  KS Fiks:          {fiks.url}  (concern reports, /_dev/reports)\n"
             f"  Data and Redis:   {data_dir}\n"
             "  Stop with Ctrl-C.\n",
             flush=True,

@@ -19,6 +19,9 @@ from chat.domain.staff import Nurse
 from chat.extensions import NurseSocket
 from chat.protocol import commands as c
 from chat.web.runtime import Runtime
+from identity_bridge.concern import routes as concern_routes
+from identity_bridge.concern.config import ConcernSettings, concern_section, parse_concern
+from identity_bridge.concern.link import ConcernLink
 from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
 from identity_bridge.personseal import PersonSealer
@@ -36,6 +39,7 @@ class BridgeSettings:
     person_key: bytes = field(repr=False)  # seals person identifiers at rest
     epj: EpjLink | None  # the journal link, when [epj] is configured
     appointments: AppointmentTexts = field(default_factory=AppointmentTexts)
+    concern: ConcernSettings | None = None  # where concern reports go, when [concern] is set
 
 
 def bridge_settings(config: Config) -> BridgeSettings | None:
@@ -46,8 +50,10 @@ def bridge_settings(config: Config) -> BridgeSettings | None:
                     idporten=idporten)
     if idporten is None:
         return None
+    raw, base = concern_section(config.sections, config.env, config.services_file.parent)
+    concern = parse_concern(raw, base, config.municipalities)
     return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj,
-                          parse_appointments(config.sections.get("appointments")))
+                          parse_appointments(config.sections.get("appointments")), concern)
 
 
 def create(config: Config) -> IdentityBridge | None:
@@ -81,6 +87,7 @@ class IdentityBridge:
         self.journal: JournalLink | None = None
         self.appointments: AppointmentStore | None = None
         self.proposals: ProposalLink | None = None
+        self.concern: ConcernLink | None = None
         self.relays: dict[int, StatusRelay] = {}  # id(dashboard connection) -> its relay
 
     @property
@@ -99,6 +106,11 @@ class IdentityBridge:
         return self.appointments
 
     @property
+    def concern_link(self) -> ConcernLink:
+        assert self.concern is not None, "the bridge is used before the app started"
+        return self.concern
+
+    @property
     def appointment_texts(self) -> AppointmentTexts:
         return self.settings.appointments
 
@@ -108,7 +120,8 @@ class IdentityBridge:
         return self.settings.epj.receivers if self.settings.epj is not None else {}
 
     def routes(self) -> Sequence[BaseRoute]:
-        return [*routes.routes(self), *appointment_routes.routes(self)]
+        return [*routes.routes(self), *appointment_routes.routes(self),
+                *concern_routes.routes(self)]
 
     async def start(self, rt: Runtime) -> None:
         self.runtime = rt
@@ -118,6 +131,7 @@ class IdentityBridge:
         # keeps each record's lifetime when it changes one.
         self.appointments = AppointmentStore(rt.redis, PersonSealer(self.settings.person_key),
                                              timedelta(0))
+        self.concern = ConcernLink(rt, self.settings.concern, self.settings.person_key)
         if self.settings.epj is not None:
             self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
             await self.journal.start()
@@ -125,6 +139,8 @@ class IdentityBridge:
             await self.proposals.start()
 
     async def stop(self) -> None:
+        if self.concern is not None:
+            await self.concern.aclose()
         if self.journal is not None:
             await self.journal.stop()
         if self.proposals is not None:
@@ -136,11 +152,14 @@ class IdentityBridge:
         return {"login": True}
 
     def hello_fields(self, nurse: Nurse) -> Mapping[str, object]:
+        # The dashboard offers the concern report (or, unlinked, its guidance) in every thread.
+        concern = {"concern": {"sendable": sorted(
+            s for s in nurse.services if self._concern_receiver(s))}}
         epj = self.settings.epj
         if epj is None:
-            return {}
+            return concern
         # The gateway key the nurse's browser seals journal notes to.
-        return {"journal": {
+        return {**concern, "journal": {
             "services": sorted(s for s in nurse.services if epj.enabled_for(s)),
             "gateway_key": base64.b64encode(epj.gateway_public_key).decode(),
             # The services whose EPJ books appointments: "Foreslå time" is offered there.
@@ -148,6 +167,11 @@ class IdentityBridge:
             # The form's type choice: the services file's appointment types, in nb/nn/en.
             "appointment_types": [{"code": code, "name": dict(text.name)}
                                   for code, text in self.settings.appointments.types.items()]}}
+
+    def _concern_receiver(self, service_id: str) -> bool:
+        service = self.config.service(service_id)
+        return bool(self.settings.concern and service
+                    and service.municipality in self.settings.concern.receivers)
 
     def verified(self, conv: Conversation) -> dict[str, object] | None:
         return verified(conv.acr, conv.age or "unknown") if conv.acr else None

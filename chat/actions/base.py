@@ -25,6 +25,7 @@ from chat.protocol import events
 from chat.protocol.events import encode
 from chat.store.conversations import Store
 from chat.store.fairuse import FairUseStore
+from chat.store.helpers import HelperStore
 from chat.store.limits import LimitStore
 from chat.store.push import PushStore
 from chat.store.teamkeys import TeamKeys
@@ -76,6 +77,7 @@ class ActionsBase:
         self.dashboard = Dashboard(config, store, clock)
         self.push = PushStore(store.redis, clock)
         self.fair = FairUseStore(store.redis, store.scripts)
+        self.helpers = HelperStore(store.redis, store.scripts, sharded=store.split is not None)
 
     def service(self, service_id: str) -> Service:
         service = self.config.service(service_id)
@@ -112,6 +114,17 @@ class ActionsBase:
             raise NotAuthorized()
         return conv
 
+    async def end_helpers(self, conv: Conversation, why: str) -> None:
+        """The holder's tenure of ``conv`` (as read before the move that ended it) is over:
+        its helpers and invitations go (they stopped counting with the move itself) and each
+        helper's removal is audited."""
+        if not conv.helpers and not conv.invited:
+            return
+        await self.helpers.clear(conv.id, conv.helpers, conv.invited)
+        for helper in conv.helpers:
+            await self.dashboard.audit.record(conv.service, helper, "leave", conv.id,
+                                              f"removed: {why}")
+
     async def close_as(self, conv: Conversation, move: Move, outcome: str, holder: str = "",
                        only_if_last: str = "", notice: str = "") -> bool:
         """Close ``conv`` by ``move``; False when it was already closed (or, for the sweep,
@@ -131,6 +144,7 @@ class ActionsBase:
             if reply.status == 1:
                 await self.push.forget_youth(conv.id)  # closed: no more notices
                 await self.fair.closed(conv.id)  # no longer open for its token
+                await self.end_helpers(fresh, "closed")
                 actor = holder or ("system" if move == Move.AUTO_CLOSE else "")
                 await self.dashboard.on_closed(fresh, outcome, actor, State(reply.value),
                                                auto=move == Move.AUTO_CLOSE)

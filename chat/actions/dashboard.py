@@ -17,6 +17,7 @@ from chat.config import Config
 from chat.domain import stats
 from chat.domain.conversation import Conversation, State
 from chat.domain.later import reply_due
+from chat.domain.ordering import NO_INTAKE, HeadStarts, Intake, head_start, queue_score
 from chat.domain.staff import Nurse
 from chat.errors import BadFlag, ConversationClosed, UnknownService
 from chat.store.audit import Audit
@@ -89,8 +90,12 @@ class Dashboard:
                                self._stats_ttl(service))
 
     # -- events from the actions layer (after the change is stored) -----------------------------
-    async def on_started(self, service: str) -> None:
+    async def on_started(self, service: str, intake: Intake = NO_INTAKE) -> None:
         await self.count(service, "started")
+        if intake != NO_INTAKE:  # counted per week apart from the start: names no conversation
+            week = stats.iso_week(self._day(service))
+            await self.data.count_intake(service, week, stats.intake_counters(intake.topic, intake.urgent),
+                                         self._stats_ttl(service))
 
     async def on_claimed(self, nurse: Nurse, conv: Conversation, waited: float,
                          live: bool = True) -> None:
@@ -127,7 +132,12 @@ class Dashboard:
             raise BadFlag()
         if conv.state == State.CLOSED:
             raise ConversationClosed()
-        await self.data.set_flag(conv.id, conv.service, "" if kind == "none" else kind)
+        flag = "" if kind == "none" else kind
+        head = head_start(conv.urgent, flag, HeadStarts(self.config.limits.urgent_head_start_seconds,
+                                                        self.config.limits.acute_head_start_seconds))
+        await self.data.set_flag(conv.id, conv.service, flag, head)
+        if head != conv.head_start:  # its place follows, atomically and only while it waits
+            await self.store.rescore(conv.id, conv.service, queue_score(conv.queued_since, head))
         if kind != "none" and kind != conv.flag:
             await self.count(conv.service, "f:" + kind)
         await self.audit.record(conv.service, nurse.username, "flag", conv.id, kind)
@@ -220,7 +230,8 @@ class Dashboard:
             raise UnknownService()
         counters, waits, durs, waiting, oldest = await self.data.day(service, day)
         now = self.clock.now()
-        longest = int(max(0.0, now - float(oldest[0][1]))) if oldest else None
+        since = await self.store.oldest_since(service) if oldest else None
+        longest = int(max(0.0, now - since)) if since is not None else None
         later = await self.data.later_counts(service, stats.iso_week(day))
         return stats.figures(service, day, counters, (int(x) for x in waits),
                              (int(x) for x in durs), svc.outcomes, waiting, longest,
@@ -231,6 +242,11 @@ class Dashboard:
         week = stats.iso_week(self._day(conv.service))
         return await self.data.feedback(conv.id, conv.service, week, helpful,
                                         self._stats_ttl(conv.service))
+
+    async def intake_week(self, service: str, day: str) -> tuple[str, dict[str, int]]:
+        """The week of ``day``, and its intake counters (``t:<topic>``, ``urgent``)."""
+        week = stats.iso_week(day)
+        return week, await self.data.intake_counts(service, week)
 
     async def feedback_week(self, service: str, day: str) -> tuple[str, int, int]:
         """The week of ``day``, and its helpful / not helpful answers."""

@@ -68,6 +68,7 @@ class LaterActions(ActionsBase):
                                                      frame)
             if reply.status == 1:
                 log.info("left for later", extra={"service": conv.service})
+                await self.end_helpers(conv, "left for later")
                 return conv
             if reply.status == -1:
                 raise BadToken()

@@ -62,6 +62,7 @@ class NurseActions(ActionsBase):
                 check(Move.RELEASE, reply.state, Actor.HOLDER if reply.holder else Actor.MEMBER,
                       _NOT_HOLDER.format("release"))
             raise NotAuthorized(_NOT_HOLDER.format("release"))
+        await self.end_helpers(conv, "released")
         await self.dashboard.on_released(nurse, conv)
 
     async def close(self, nurse: Nurse, cid: str, outcome: str) -> None:

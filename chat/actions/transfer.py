@@ -72,6 +72,7 @@ class TransferActions(ActionsBase):
                 check(move, reply.state, Actor.HOLDER if reply.holder else Actor.MEMBER,
                       _NOT_HOLDER)
             raise NotAuthorized(_NOT_HOLDER)
+        await self.end_helpers(conv, "transferred")
         await self._after_transfer(nurse, conv, target.id, to_nurse, epoch, resealed, note)
         fresh = await self.store.get(cid)
         return fresh if fresh is not None else conv

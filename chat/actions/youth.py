@@ -14,6 +14,7 @@ from chat.config import Service
 from chat.domain import conversation as model
 from chat.domain.conversation import Conversation, Move, State
 from chat.domain.later import reply_due
+from chat.domain.ordering import NO_INTAKE, HeadStarts, Intake, head_start
 from chat.errors import (
     BadResumeCode,
     BadToken,
@@ -25,7 +26,9 @@ from chat.errors import (
     ResumeHandleTaken,
     SessionEnded,
     TooManyAttempts,
+    UnknownTopic,
 )
+from chat.intakeconfig import Topic
 from chat.metrics import registry as metrics
 from chat.protocol import events
 from chat.protocol.commands import ResumeSetup
@@ -46,11 +49,12 @@ class Started:
 class YouthActions(LaterActions, FairUseActions):  # later.py, fairuse.py
     async def start(
         self, service_id: str, key_bundle: str, epoch: int, resume: ResumeSetup | None,
-        client_key: str, capability: str = "",
+        client_key: str, intake: Intake = NO_INTAKE, capability: str = "",
     ) -> Started:
         """``capability``: the token the youth's browser holds from an earlier start, if any
         (fair use counts per token; fairuse.py)."""
         service = self.service(service_id)
+        chosen = self.intake_fields(service.topics, intake)
         move = await self.start_move(service)
         await self.check_bundle(service.id, key_bundle, epoch)
         if not await self.limits.hit("start", client_key, self.hour(),
@@ -62,7 +66,7 @@ class YouthActions(LaterActions, FairUseActions):  # later.py, fairuse.py
         slot = self.waiting_slot(client_key) if move == Move.START else None
         try:  # a start refused from here on gives its fair-use places back
             fields, handle = await self.start_fields(service, cid, token, key_bundle, epoch,
-                                                     resume, move)
+                                                     resume, move, chosen)
             fields[model.FAIR_USE] = tag
             if not await self.store.create(cid, fields, service.retention_seconds,
                                            self.clock.now(), slot):
@@ -72,13 +76,13 @@ class YouthActions(LaterActions, FairUseActions):  # later.py, fairuse.py
         except BaseException:
             await self.fair.release(tag, cid, start_id)
             raise
-        await self.dashboard.on_started(service.id)
+        await self.dashboard.on_started(service.id, intake)
         await self.tell(self.notices.youth_waiting(service.id))
         return Started(cid, token, service.id, slot)
 
     async def start_fields(self, service: Service, cid: str, token: str, key_bundle: str,
-                           epoch: int, resume: ResumeSetup | None,
-                           move: Move) -> tuple[dict[str, str | int], str]:
+                           epoch: int, resume: ResumeSetup | None, move: Move,
+                           chosen: tuple[str, bool, int]) -> tuple[dict[str, str | int], str]:
         """The new hash and, with a resume code, the tag of its handle, reserved for ``cid``
         (released by the caller if the start is then refused)."""
         resume_hash = resume_backup = tag = ""
@@ -93,8 +97,18 @@ class YouthActions(LaterActions, FairUseActions):  # later.py, fairuse.py
             resume_backup = resume.backup
         fields = model.new_hash(
             service.id, self.clock.now(), tokens.token_hash(self.config.secrets.token_key, token),
-            key_bundle, epoch, resume_hash, resume_backup, move=move)
+            key_bundle, epoch, resume_hash, resume_backup, move=move, intake=chosen)
         return fields, tag
+
+    def intake_fields(self, topics: tuple[Topic, ...], intake: Intake) -> tuple[str, bool, int]:
+        """The hash's topic, urgency and head start; an unknown topic is refused."""
+        if intake.topic and all(t.code != intake.topic for t in topics):
+            raise UnknownTopic()
+        return intake.topic, intake.urgent, head_start(intake.urgent, "", self.head_starts())
+
+    def head_starts(self) -> HeadStarts:
+        limits = self.config.limits
+        return HeadStarts(limits.urgent_head_start_seconds, limits.acute_head_start_seconds)
 
     def waiting_slot(self, client_key: str) -> WaitingSlot:
         """A new start's slot: it counts toward the client's waiting starts for as long as its

@@ -44,7 +44,9 @@ async def run_youth(base: str, service: str) -> int:
     async def receive() -> None:
         while True:
             f = await client.expect(("deliver", "state", "queue", "error"), timeout=None)
-            if f["type"] == "deliver" and f["from"] == "nurse":
+            if f["type"] == "deliver" and f["from"] == "system":
+                print(f"# {f['sender']}: {f['cmid']}", flush=True)  # a colleague joined/left
+            elif f["type"] == "deliver" and f["from"] == "nurse":
                 _say(f.get("sender") or "nurse", keys.open(f["body"]))
             elif f["type"] == "deliver":
                 keys.open(f["body"])  # ours, sent from another device: keeps the replay window honest
@@ -79,7 +81,9 @@ async def run_nurse(base: str, username: str, password: str, conversation: str |
         while True:
             f = await client.expect(("deliver", "state", "error"), timeout=None,
                                     where=lambda f: f.get("conversation", cid) == cid)
-            if f["type"] == "deliver":
+            if f["type"] == "deliver" and f["from"] == "system":
+                print(f"# {f['sender']}: {f['cmid']}", flush=True)
+            elif f["type"] == "deliver":
                 text = keys.open(cid, f["body"])
                 if f["from"] == "youth":
                     _say("youth", text)

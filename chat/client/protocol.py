@@ -109,10 +109,11 @@ class YouthSession:
 
 async def youth_start(
     base: str, service: str, *, resume_code: bool = False, encrypt: bool = True,
-    capability: str = "",
+    topic: str = "", urgent: bool = False, capability: str = "",
 ) -> tuple[ProtocolClient, YouthSession]:
-    """Start a conversation as a youth's browser does: seal a fresh key to the team first.
-    ``capability``: the token of an earlier start, which fair use counts under."""
+    """Start a conversation as a youth's browser does: seal a fresh key to the team first;
+    ``topic`` and ``urgent``: the optional intake; ``capability``: the token of an earlier
+    start, which fair use counts under."""
     from anon.resume import new_resume_code
     from chat.client.e2e import YouthCrypto, fetch_team
     from chat.crypto import b64encode
@@ -125,6 +126,10 @@ async def youth_start(
         frame["capability"] = capability
     if keys is not None:
         frame.update(key_bundle=keys.bundle_b64, epoch=keys.epoch)
+    if topic:
+        frame["topic"] = topic
+    if urgent:
+        frame["urgent"] = True
     code_text = None
     if resume_code and keys is not None:
         code = new_resume_code()

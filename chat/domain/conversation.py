@@ -139,11 +139,35 @@ OWED = "owed"
 # Set (to the owed time) once the conversation has waited in the answer-later list with that
 # answer owed: the nurse message that clears it counts in the answered-within-target figures.
 LATER_OWED = "lowed"
+# What the youth chose to say before the chat (never required): a topic code of the service,
+# "1" for "it's urgent", and the head start in seconds its queue place has (chat/domain/ordering.py).
+TOPIC = "tp"
+URGENT = "urg"
+HEAD_START = "hs"
+# A colleague the holder asked in ("h:<username>") or invited ("i:<username>"); the value is
+# the holder's tenure when it was given (``tenure``): a release, transfer, park or close ends
+# the tenure, so whatever is left of it no longer counts, even before it is cleared away.
+HELPER_PREFIX = "h:"
+INVITE_PREFIX = "i:"
+
+
+def tenure(nurse: str, claimed_at: int | str) -> str:
+    """Who has the conversation since when: what a helper's place is tied to."""
+    return f"{nurse} {claimed_at}"
 
 
 def _int(fields: Mapping[str, str], name: str) -> int:
     raw = fields.get(name, "")
     return int(raw) if raw else 0
+
+
+def _of_tenure(fields: Mapping[str, str], prefix: str) -> tuple[str, ...]:
+    """The usernames under ``prefix`` given in the current holder's tenure (sorted)."""
+    if fields.get(ST) != State.ACTIVE or not fields.get(NURSE):
+        return ()
+    now = tenure(fields[NURSE], fields.get(CLAIMED_AT, ""))
+    return tuple(sorted(k[len(prefix):] for k, v in fields.items()
+                        if k.startswith(prefix) and v == now))
 
 
 @dataclass(frozen=True)
@@ -172,6 +196,12 @@ class Conversation:
     resumed_at: int = 0
     owed: int = 0
     later_owed: int = 0
+    # Colleagues joined (``helpers``) or invited (``invited``) in the holder's current tenure.
+    helpers: tuple[str, ...] = ()
+    invited: tuple[str, ...] = ()
+    topic: str = ""
+    urgent: bool = False
+    head_start: int = 0
     token_hash: str = field(default="", repr=False)
     resume_hash: str = field(default="", repr=False)
     resume_backup: str = field(default="", repr=False)
@@ -189,7 +219,9 @@ class Conversation:
             outcome=fields.get(OUTCOME, ""), warned=_int(fields, WARNED),
             person_tag=fields.get(PERSON_TAG, ""), youth_pk=fields.get(YOUTH_PK, ""),
             resumed_at=_int(fields, RESUMED_AT), owed=_int(fields, OWED),
-            later_owed=_int(fields, LATER_OWED),
+            later_owed=_int(fields, LATER_OWED), topic=fields.get(TOPIC, ""),
+            urgent=fields.get(URGENT) == "1", head_start=_int(fields, HEAD_START),
+            helpers=_of_tenure(fields, HELPER_PREFIX), invited=_of_tenure(fields, INVITE_PREFIX),
             token_hash=fields.get(TOKEN_HASH, ""), resume_hash=fields.get(RESUME_HASH, ""),
             resume_backup=fields.get(RESUME_BACKUP, ""),
         )
@@ -198,6 +230,10 @@ class Conversation:
     def queued_since(self) -> int:
         """When it entered its queue (a transfer re-queues; else its creation)."""
         return self.queued or self.created
+
+    @property
+    def tenure(self) -> str:
+        return tenure(self.nurse, self.claimed_at)
 
     def actor(self, username: str) -> Actor:
         """A nurse of the service, as seen by this conversation."""
@@ -224,11 +260,20 @@ def returning(acr: str, resumed_at: int | str, claimed_at: int | str) -> str:
 
 def new_hash(service: str, now: float, token_hash: str, key_bundle: str, epoch: int,
              resume_hash: str = "", resume_backup: str = "",
-             move: Move = Move.START) -> dict[str, str | int]:
-    """The hash of a conversation just started (state WAITING, or LATER by START_LATER)."""
+             move: Move = Move.START, intake: tuple[str, bool, int] = ("", False, 0),
+             ) -> dict[str, str | int]:
+    """The hash of a conversation just started (state WAITING, or LATER by START_LATER);
+    ``intake``: the topic, the youth's urgency and the head start they give."""
     out: dict[str, str | int] = {
         SVC: service, ST: TRANSITIONS[move].target, SEQ: 0, CREATED: int(now),
         LAST: int(now), TOKEN_HASH: token_hash, KEY_BUNDLE: key_bundle, EPOCH: epoch}
+    topic, urgent, head = intake
+    if topic:
+        out[TOPIC] = topic
+    if urgent:
+        out[URGENT] = "1"
+    if head:
+        out[HEAD_START] = head
     if resume_hash:
         out[RESUME_HASH] = resume_hash
         out[RESUME_BACKUP] = resume_backup

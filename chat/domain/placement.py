@@ -29,7 +29,8 @@ def placement(conv: Conversation | None, service: str) -> Placement:
         return Placement()
     flag = conv.flag
     if conv.state == State.WAITING:
-        return Placement(queue=conv.queued_since, flag=flag)
+        # Its place: when it entered, moved up by its head start (chat/domain/ordering.py).
+        return Placement(queue=conv.queued_since - conv.head_start, flag=flag)
     if conv.state == State.ACTIVE:
         return Placement(active=conv.claimed_at or conv.last, flag=flag)
     return Placement(later=conv.last, owed=conv.owed or None, flag=flag)

@@ -24,6 +24,11 @@ from zoneinfo import ZoneInfo
 FLAG_KINDS = ("concern", "acute")
 
 
+def intake_counters(topic: str, urgent: bool) -> list[str]:
+    """The week's intake counters one start adds to: its topic's and "urgent"."""
+    return ([f"t:{topic}"] if topic else []) + (["urgent"] if urgent else [])
+
+
 def median(samples: Sequence[int]) -> int | None:
     if not samples:
         return None

@@ -25,6 +25,9 @@ class Start:
     key_bundle: str
     epoch: int
     resume: ResumeSetup | None
+    # The optional intake: a topic code of the service ("" = none chosen), "it's urgent".
+    topic: str = ""
+    urgent: bool = False
     capability: str = ""  # the token of an earlier start, if the browser holds one
 
 
@@ -200,6 +203,37 @@ class SetBreak:
 DashboardCommand = (Transfer | Flag | QueueRequest | OverviewRequest | AuditRequest
                     | PauseStarts | LiftPause | StartPauseRequest | SetBreak)
 
+
+# -- a colleague asked in (chat/actions/helpers.py) ----------------------------------------------
+@dataclass(frozen=True)
+class Invite:
+    """The holder asks ``nurse`` (a colleague or lead of the service, by username) to join."""
+
+    conversation: str
+    nurse: str
+
+
+@dataclass(frozen=True)
+class Join:
+    conversation: str
+
+
+@dataclass(frozen=True)
+class Leave:
+    """A helper leaves the conversation (the holder keeps it)."""
+
+    conversation: str
+
+
+@dataclass(frozen=True)
+class Decline:
+    """The invited colleague says no: the invitation leaves her dashboard."""
+
+    conversation: str
+
+
+HelperCommand = Invite | Join | Leave | Decline
+
 @dataclass(frozen=True)
 class ResumeSession:
     """A logged-in youth (identity bridge) reattaches by session cookie, not by token."""
@@ -246,6 +280,6 @@ Command = (
     Start | Resume | ResumeWithCode | Send | Typing | End | Feedback | Ping | Claim | Open | Close | Release | Rekey
     | Later | ParkLater
     | PushSubscribe | PushUnsubscribe
-    | DashboardCommand
+    | DashboardCommand | HelperCommand
     | ResumeSession | Reseal | Journal | ProposeAppointment
 )

@@ -242,6 +242,14 @@ class Connection:
                                   int(o.get("epoch", 0)), o.get("note", ""))
             case "flag":
                 return c.Flag(o["conversation"], o["kind"])
+            case "invite":
+                return c.Invite(o["conversation"], o["nurse"])
+            case "join":
+                return c.Join(o["conversation"])
+            case "leave":
+                return c.Leave(o["conversation"])
+            case "decline":
+                return c.Decline(o["conversation"])
             case "journal":
                 return c.Journal(o["conversation"], o["msg_id"], o["sealed_note"])
             case "propose_appointment":
@@ -272,7 +280,8 @@ class Connection:
                 r = o.get("resume")
                 setup = c.ResumeSetup(r["handle"], r["auth"], r["backup"]) if r else None
                 return c.Start(o["service"], o.get("key_bundle", ""), int(o.get("epoch", 0)),
-                               setup, o.get("capability", ""))
+                               setup, o.get("topic", ""), o.get("urgent") is True,
+                               o.get("capability", ""))
             case "resume":
                 return c.Resume(o["conversation"], o["token"], after)
             case "resume_code":

@@ -20,6 +20,9 @@ from chat.protocol.extension_events import AppointmentStatus as AppointmentStatu
 from chat.protocol.extension_events import JournalStatus as JournalStatus
 from chat.protocol.load_events import Load as Load
 from chat.protocol.load_events import StartPause as StartPause
+from chat.protocol.helper_events import Invited as Invited
+from chat.protocol.helper_events import InviteSent as InviteSent
+from chat.protocol.helper_events import Left as Left
 
 if TYPE_CHECKING:
     from chat.errors import ClientError
@@ -142,7 +145,7 @@ class State(Event):
 
     type = "state"
     optional = frozenset({"service", "transferred", "key_bundle", "epoch", "nurse", "outcome",
-                          "verified", "flag", "history", "due"})
+                          "verified", "flag", "history", "due", "helpers", "helping"})
     conversation: str
     state: str  # waiting · active · closed · later
     service: str | None = None
@@ -156,6 +159,9 @@ class State(Event):
     history: list[JSONObject] | None = None
     # later: when the owed answer is promised by (unix seconds); null while none is promised.
     due: int | None = None
+    # nurse only, on open: the helpers' display names, and whether the receiver is one.
+    helpers: list[str] | None = None
+    helping: bool | None = None
 
     def payload(self) -> JSONObject:
         out = Event.payload(self)
@@ -239,15 +245,17 @@ class Pong(Event):
 # -- nurse dashboard ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hello(Event):
-    """A nurse's first frame; ``journal`` only with the EPJ link."""
+    """A nurse's first frame; ``journal`` only with the EPJ link, ``concern`` only with the
+    identity bridge."""
 
     type = "hello"
-    optional = frozenset({"journal"})
+    optional = frozenset({"journal", "concern"})
     nurse: str
     role: str
     services: list[JSONObject]
     open: list[str]
     journal: JSONObject | None = None
+    concern: JSONObject | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

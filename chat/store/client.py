@@ -20,6 +20,7 @@ from redis.asyncio.connection import AbstractConnection, Connection, ConnectionP
 from redis.exceptions import RedisError
 
 from chat.errors import ConfigError
+from chat.store.cluster_client import ClusterClient
 
 CLUSTER_SCHEME = "redis+cluster://"
 
@@ -49,7 +50,7 @@ def connect(url: str, *, decode_responses: bool = True, **options: Any) -> aiore
     if not is_cluster_url(url):
         return aioredis.from_url(url, decode_responses=decode_responses, **options)
     startup = [ClusterNode(host, port) for host, port in cluster_nodes(url)]
-    client = RedisCluster(startup_nodes=startup, decode_responses=decode_responses, **options)
+    client = ClusterClient(startup_nodes=startup, decode_responses=decode_responses, **options)
     return cast(aioredis.Redis, client)
 
 

@@ -34,7 +34,7 @@ class ClusterMoves:
         self.records = MoveRecords(redis, scripts, clock)
 
     async def create(self, cid: str, pairs: list[str | int | float], service: str, ttl: int,
-                     now: float, slot: WaitingSlot | None) -> bool:
+                     now: float, slot: WaitingSlot | None, head: int = 0) -> bool:
         """The client's slot, then the hash, then the queue (or the later conversations)."""
         if slot is not None and not await self.scripts.slot_take(
                 [keys.waiting_slots(slot.client_key)],
@@ -50,7 +50,7 @@ class ClusterMoves:
                                Call(("EXPIRE", meta, ttl)), Call(("EXEC",))])
         listed = keys.later_all(service) if slot is None else keys.queue(service)
         replies = await acked.run(listed, [
-            Call(("MULTI",)), Call(("ZADD", listed, now, cid)),
+            Call(("MULTI",)), Call(("ZADD", listed, now - head if slot else now, cid)),
             *(Call(c) for c in MoveRecords.end_commands(record)), Call(("EXEC",))])
         await self.records.ended(record, list(replies[-1]))
         if slot is not None:
@@ -191,7 +191,8 @@ class ClusterMoves:
                 await self.records.forget(record)
             return raw
         await self.redis.srem(keys.nurse_open(nurse), cid)
-        await self.transferred_lists(cid, svc, to_service, to_nurse, now, str(raw[1]), records)
+        place = now if to_nurse else now - int(raw[2])  # a queue place has its head start
+        await self.transferred_lists(cid, svc, to_service, to_nurse, place, str(raw[1]), records)
         if to_nurse:
             pipe = self.redis.pipeline(transaction=True)
             pipe.rpush(keys.nurse_inbox(to_nurse), cid)
@@ -202,14 +203,14 @@ class ClusterMoves:
         return raw[:1]
 
     async def transferred_lists(self, cid: str, svc: str, to_service: str, to_nurse: str,
-                                now: int, flag: str, records: dict[str, Record]) -> None:
+                                place: int, flag: str, records: dict[str, Record]) -> None:
         """Out of the old service's active set, into the new one's queue or active set (with
         the risk flag when it moves service), each service's record removed with its part."""
         into = keys.active(to_service) if to_nurse else keys.queue(to_service)
         pipe = self.redis.pipeline(transaction=True)
         pipe.zrem(keys.active(svc), cid)
         if to_service == svc:
-            pipe.zadd(into, {cid: now})
+            pipe.zadd(into, {cid: place})
         elif flag:
             pipe.hdel(keys.flags(svc), cid)
         self.records.end(pipe, records[svc])
@@ -217,7 +218,7 @@ class ClusterMoves:
         if to_service == svc:
             return
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zadd(into, {cid: now})
+        pipe.zadd(into, {cid: place})
         if flag:
             pipe.hset(keys.flags(to_service), cid, flag)
         self.records.end(pipe, records[to_service])

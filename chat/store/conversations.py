@@ -124,12 +124,14 @@ class Store(LaterStore):
                      slot: WaitingSlot | None) -> bool:
         """Store a new conversation (``model.new_hash``) and queue it, in one step, if the
         client has a free waiting slot (False: refused, nothing stored). The queue is ordered
-        by ``now`` to the fraction of a second: two starts in one second keep their order.
+        by ``now`` to the fraction of a second, moved up by the hash's head start: two starts
+        in one second keep their order.
         ``slot`` None: a later start (START_LATER), in no queue and holding no slot."""
         service = str(fields[model.SVC])
         pairs: list[str | int | float] = [x for kv in fields.items() for x in kv]
         if self.split is not None:
-            return await self.split.create(cid, pairs, service, ttl, now, slot)
+            return await self.split.create(cid, pairs, service, ttl, now, slot,
+                                           int(fields.get(model.HEAD_START, 0)))
         client = slot.client_key if slot is not None else ""
         slot_args: list[str | int | float] = (
             [slot.limit, slot.id, now + slot.ttl, 0] if slot is not None else [0, "", 0, 1])

@@ -79,13 +79,29 @@ class DashboardStore:
         raw = cast(dict[str, str], await self.redis.hgetall(keys.later_week(service, week)))
         return int(raw.get("answered", 0)), int(raw.get("within", 0))
 
+    async def count_intake(self, service: str, week: str, names: list[str], ttl: int) -> None:
+        """What youths chose before their chats, counted per service and week: a counter per
+        topic and one for "it's urgent", never tied to a conversation."""
+        key = keys.intake_week(service, week)
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hincrby(key, name, 1)
+        pipe.expire(key, ttl)
+        await pipe.execute()
+
+    async def intake_counts(self, service: str, week: str) -> dict[str, int]:
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.intake_week(service, week)))
+        return {k: int(v) for k, v in raw.items()}
+
     async def keep_notes(self, cid: str, ttl: int) -> None:
         await self.redis.expire(keys.notes(cid), ttl)
 
     # -- risk flags -------------------------------------------------------------------------
-    async def set_flag(self, cid: str, service: str, kind: str) -> None:
-        """Flag (or with ``kind`` empty, unflag) a conversation, on it and in its service."""
+    async def set_flag(self, cid: str, service: str, kind: str, head: int = 0) -> None:
+        """Flag (or with ``kind`` empty, unflag) a conversation, on it and in its service, with
+        the head start its queue place has now (a release puts it back there)."""
         pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(keys.meta(cid), model.HEAD_START, head)
         if not kind:
             pipe.hdel(keys.meta(cid), model.FLAG)
             pipe.hdel(keys.flags(service), cid)

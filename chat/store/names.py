@@ -126,6 +126,18 @@ def nurse_inbox(username: str) -> str:
     return f"nurse:{{{username}}}:in"
 
 
+def nurse_invites(username: str) -> str:
+    """Conversations a colleague asked this nurse to join: conversation -> the asker's
+    username. On her slot; whether an invitation still holds is the conversation's hash."""
+    return f"nurse:{{{username}}}:inv"
+
+
+def nurse_helping(username: str) -> str:
+    """Conversations this nurse joined as a helper (so her dashboard opens them again after a
+    reload); whether she still is one is the conversation's hash."""
+    return f"nurse:{{{username}}}:helps"
+
+
 # -- youths who went away while waiting ------------------------------------------------------------
 def absent(service: str) -> str:
     """Waiting youths with no connection: a sorted set, conversation -> since when (the gone
@@ -178,6 +190,12 @@ def feedback(service: str, week: str) -> str:
     """Per service and ISO week ("2026-W49"): the youths' "was this helpful?" answers, counted
     ("yes", "no"); nothing in it names a conversation."""
     return f"fb:{{{service}}}:{week}"
+
+
+def intake_week(service: str, week: str) -> str:
+    """Per service and ISO week: what youths chose before their chats, counted ("t:<topic>",
+    "urgent"); nothing in it names a conversation."""
+    return f"intake:{{{service}}}:{week}"
 
 
 # -- answer-later ----------------------------------------------------------------------------------

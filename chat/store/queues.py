@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
 from chat.clock import Clock
+from chat.domain import conversation as model
 from chat.domain.conversation import RETURNING_FIELDS, State, returning
 from chat.store import names as keys
 from chat.store.client import is_cluster_client
@@ -40,9 +41,11 @@ class GoneView:
     absent: dict[str, float]  # conversation -> since when it has had no connection
     set_aside: tuple[str, ...]
 
-# Queue items that carry ``returning``: the longest-waiting ones, which is where a nurse looks;
-# a read per item of a queue of thousands on every change would cost more than it tells.
+# Queue items that carry ``returning`` and the intake: the first in line, which is where a
+# nurse looks; a read per item of a queue of thousands on every change would cost more than it
+# tells.
 RETURNING_READS = 100
+CARD_FIELDS = (model.TOPIC, model.URGENT, model.FLAG, model.QUEUED, model.CREATED)
 
 
 @dataclass(frozen=True)
@@ -124,22 +127,63 @@ class QueueStore:
         pipe.zrangebyscore(keys.online(service), self.clock.now(), "+inf")
         entries, waits, here = await pipe.execute()
         online = set(here)
-        back = await self._returning([cid for cid, _ in entries[:RETURNING_READS]])
+        more = await self._details([cid for cid, _ in entries[:RETURNING_READS]])
         items = tuple(
             {"conversation": cid, "service": service, "since": int(score),
-             "online": cid in online, **({"returning": back[cid]} if cid in back else {})}
+             "online": cid in online, **more.get(cid, {})}
             for cid, score in entries
         )
         return QueueView(service, items, tuple(int(w) for w in waits))
 
-    async def _returning(self, cids: list[str]) -> dict[str, str]:
+    async def _details(self, cids: list[str]) -> dict[str, dict[str, object]]:
+        """What a nurse's queue card shows beyond the place: been here before, the intake, the
+        acute flag, and when it really entered the queue (its score is moved up by its head
+        start; beyond the first ``RETURNING_READS`` the score stands in)."""
         if not cids:
             return {}
         pipe = self.redis.pipeline(transaction=False)
         for cid in cids:
-            pipe.hmget(keys.meta(cid), list(RETURNING_FIELDS))
+            pipe.hmget(keys.meta(cid), [*RETURNING_FIELDS, *CARD_FIELDS])
         rows = await pipe.execute()
-        return {cid: returning(*(v or "" for v in row)) for cid, row in zip(cids, rows, strict=True)}
+        out: dict[str, dict[str, object]] = {}
+        for cid, row in zip(cids, rows, strict=True):
+            v = [x or "" for x in row]
+            n = len(RETURNING_FIELDS)
+            topic, urgent, flag, queued, created = v[n:]
+            item: dict[str, object] = {"returning": returning(*v[:n])}
+            if queued or created:
+                item["since"] = int(queued or created)
+            if topic:
+                item["topic"] = topic
+            if urgent == "1":
+                item["urgent"] = True
+            if flag == "acute":
+                item["acute"] = True
+            out[cid] = item
+        return out
+
+    async def rescore(self, cid: str, service: str, score: float) -> int:
+        """Move a waiting (or set-aside) conversation to ``score``, only if it is still there
+        (1 moved in the queue, 2 set aside, 0 neither); on one slot of a cluster."""
+        return int(await self.scripts.rescore(
+            [keys.queue(service), keys.set_aside(service)],
+            [cid, score, keys.service_channel(service)]))
+
+    async def oldest_since(self, service: str) -> float | None:
+        """When the longest-waiting conversation entered the queue. Not simply the first in
+        line (urgency moves others ahead): whoever waited longest has a score at or before the
+        first one's entry time, so only those are read."""
+        first = cast(list[tuple[str, float]],
+                     await self.redis.zrange(keys.queue(service), 0, 0, withscores=True))
+        if not first:
+            return None
+        head = await self._details([first[0][0]])
+        t0 = float(cast(int, head.get(first[0][0], {}).get("since", first[0][1])))
+        ahead = cast(list[str], await self.redis.zrangebyscore(
+            keys.queue(service), "-inf", t0, start=0, num=RETURNING_READS))
+        found = [float(cast(int, d["since"])) for d in (await self._details(ahead)).values()
+                 if "since" in d]
+        return min([t0, *found])
 
     async def publish_queue_changed(self, service: str) -> None:
         await self.redis.publish(keys.service_channel(service), "q")

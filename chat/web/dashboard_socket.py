@@ -25,6 +25,7 @@ from chat.fanout.feed import Feed
 from chat.fanout.outbox import Outbox
 from chat.protocol import commands as c
 from chat.protocol import events
+from chat.web.helpers_socket import HelperSide
 from chat.web.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class NurseDashboard:
         self._later: dict[str, list[dict[str, object]]] = {}  # the answer-later lists last sent
         self._task: asyncio.Task[None] | None = None
         self._load: Load | None = None  # the load last sent
+        self.helpers = HelperSide(ep)
 
     @property
     def _dash(self) -> Any:
@@ -80,6 +82,7 @@ class NurseDashboard:
                                for s in targets.values()],
             lead=bool(self._lead_services()),
         ))
+        await self.helpers.check_invitations()
         if await self._dash.duty(nurse, self.ep.conn_id, True):
             for s in sorted(nurse.services):
                 await rt.store.publish_queue_changed(s)
@@ -119,6 +122,7 @@ class NurseDashboard:
                 self._send_later(service, await self._dash.shared_later(service, since))
                 await self._check_inbox()
                 await self.send_load()
+                await self.helpers.check_invitations()
         except (RedisError, OSError) as exc:
             self.ep.log.warning("board refresh failed: %s", type(exc).__name__)
         except Exception:
@@ -153,19 +157,25 @@ class NurseDashboard:
             for s in config.services.values() if s.id in nurse.services
         ]
         extra = {k: v for ext in self.ep.rt.extensions for k, v in ext.hello_fields(nurse).items()}
-        journal = extra.get("journal")
+        journal, concern = extra.get("journal"), extra.get("concern")
         return events.Hello(nurse=nurse.display_name, role=nurse.role, services=services,
-                            open=open_ids, journal=cast(dict[str, object], journal) if journal else None)
+                            open=open_ids, journal=cast(dict[str, object], journal) if journal else None,
+                            concern=cast(dict[str, object], concern) if concern else None)
 
-    @staticmethod
-    def state(conv: Conversation, verified: dict[str, object] | None,
-              due: int | None = None) -> events.State:
+    async def state(self, conv: Conversation, verified: dict[str, object] | None,
+                    due: int | None = None) -> events.State:
         """The state frame of a conversation a nurse opens: keys, flag and transfer history
-        (and ``due``, when later with an answer owed)."""
+        (and ``due``, when later with an answer owed; the helpers, when there are any)."""
+        helpers = None
+        if conv.helpers:
+            names = await self._dash.display_names(set(conv.helpers))
+            helpers = [names.get(u, u) for u in conv.helpers]
+        helping = True if self.ep.nurse.username in conv.helpers else None
         return events.State(conversation=conv.id, state=conv.state, service=conv.service,
                             key_bundle=conv.key_bundle, epoch=conv.epoch, nurse=conv.nurse,
                             verified=verified, flag=conv.flag,
-                            history=parse_history(conv.history), due=due)
+                            history=parse_history(conv.history), due=due, helpers=helpers,
+                            helping=helping)
 
     async def send_notes(self, conv: Conversation) -> None:
         for note in await self._dash.notes(conv.id):

@@ -87,8 +87,9 @@ async def overview_page(request: Request) -> Response:
     rows = [(s, await _dash(rt).overview(s.id, day)) for s in services]
     on_duty = {s.id: await _dash(rt).on_duty(s.id) for s in services}
     feedback = {s.id: await _dash(rt).feedback_week(s.id, day) for s in services}
+    intake = {s.id: (await _dash(rt).intake_week(s.id, day))[1] for s in services}
     return render(request, "lead.html", nurse=session.nurse, csrf=session.csrf, day=day,
-                  rows=rows, on_duty=on_duty, feedback=feedback)
+                  rows=rows, on_duty=on_duty, feedback=feedback, intake=intake)
 
 
 async def overview_csv(request: Request) -> Response:

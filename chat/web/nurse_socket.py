@@ -72,6 +72,7 @@ class NurseEndpoint(Endpoint):
             self.revoke()
             return
         open_ids = await self.rt.actions.open_conversations(self.nurse)
+        open_ids += await self.rt.actions.helping_in(self.nurse)
         self.outbox.send(self.dash.hello(open_ids))
         for service in sorted(self.nurse.services):
             await self.rt.hub.watch(service, self)
@@ -87,8 +88,8 @@ class NurseEndpoint(Endpoint):
             feed = Feed(conv.id, self.rt.store, self.outbox, after)
             self.feeds[conv.id] = feed
             await self.rt.hub.subscribe(conv.id, feed)
-        self.outbox.send(self.dash.state(conv, extensions.verified(self.rt.extensions, conv),
-                                         self.rt.actions.later_due(conv)))
+        self.outbox.send(await self.dash.state(
+            conv, extensions.verified(self.rt.extensions, conv), self.rt.actions.later_due(conv)))
         await feed.catch_up()
         await self.dash.send_notes(conv)
         for ext in self.rt.extensions:
@@ -119,7 +120,7 @@ class NurseEndpoint(Endpoint):
                     self.revoke()
             case c.Typing():
                 conv = await a.conversation_for(self.nurse, cmd.conversation)
-                if conv.nurse == self.nurse.username:
+                if self.nurse.username in (conv.nurse, *conv.helpers):
                     await a.typing(conv.id, "nurse", cmd.stopped)
             case c.Close():
                 await a.close(self.nurse, cmd.conversation, cmd.outcome)
@@ -134,6 +135,8 @@ class NurseEndpoint(Endpoint):
                     | c.AuditRequest() | c.PauseStarts() | c.LiftPause() \
                     | c.StartPauseRequest() | c.SetBreak():
                 await self.dash.dispatch(cmd)
+            case c.Invite() | c.Join() | c.Leave() | c.Decline():
+                await self.dash.helpers.dispatch(cmd)
             case c.Ping():
                 await self.dash.ping()
                 self.outbox.send(events.Pong())

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 
 from chat import extensions
 from chat.domain.conversation import Conversation, State
+from chat.domain.ordering import Intake
 from chat.errors import InvalidState, NotAuthorized
 from chat.fanout.feed import Feed
 from chat.protocol import commands as c
@@ -53,7 +54,8 @@ class YouthEndpoint(Endpoint):
         match cmd:
             case c.Start():
                 started = await a.start(cmd.service, cmd.key_bundle, cmd.epoch, cmd.resume,
-                                        self.client_key, cmd.capability)
+                                        self.client_key, Intake(cmd.topic, cmd.urgent),
+                                        cmd.capability)
                 conv = await a.authenticate(started.conversation, started.token)
                 self._slot = started.slot
                 self.outbox.send(events.Started(conversation=conv.id, token=started.token,

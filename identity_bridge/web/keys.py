@@ -30,3 +30,10 @@ def devices(cid: str) -> str:
     """Hash of a conversation's extra (logged-in) devices: device id -> JSON record.
     Same hash tag as the conversation's other keys."""
     return f"c:{{{cid}}}:dev"
+
+
+def concern_reports(cid: str) -> str:
+    """Hash of a thread's concern reports: report id -> JSON {at, s: [[status, at], ...]}.
+    Only the reference and the status history; the report itself is never stored. Same hash
+    tag and lifetime as the conversation."""
+    return f"c:{{{cid}}}:concern"

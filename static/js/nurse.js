@@ -16,8 +16,11 @@ import { renderLater as drawLater, tickLater } from "./dashboard/later.js";
 import { installPush } from "./dashboard/push.js";
 import { JOURNAL_RANK, fmtTime, journalable as canJournal, renderJournal as drawJournal,
          renderPicked, sealNote } from "./dashboard/journal.js";
+import { hideConcern, installConcern, renderConcern, setConcernConfig } from "./dashboard/concern.js";
 import { installProposals, onProposalError, onProposalStatus, renderProposals } from "./dashboard/proposals.js";
 import { installFairUse, isOnBreak, onLoad, onStartPause, showPause } from "./dashboard/fairuse.js";
+import { installHelpers, systemLine, onState as helperState, onInvited, onLeft, renderHelpers,
+  takeJoin } from "./dashboard/helpers.js";
 
 const dash = document.getElementById("dash");
 const $ = (id) => document.getElementById(id);
@@ -360,7 +363,7 @@ function renderBoard(service) {
 function renderMine() {
   const ul = $("mine");
   ul.replaceChildren();
-  const mine = [...convs.entries()].filter(([, c]) => c.state !== "closed" && c.state !== "later" && c.mine !== false);
+  const mine = [...convs.entries()].filter(([, c]) => c.state !== "closed" && c.state !== "later" && (c.mine !== false || c.helping));
   const order = { acute: 0, concern: 1 };
   mine.sort(([a], [b]) => (order[flagOf(a)] ?? 2) - (order[flagOf(b)] ?? 2));
   for (const [cid] of mine) {
@@ -397,17 +400,19 @@ function select(cid) {
   ol.replaceChildren();
   c.messages.forEach((m, i) => appendMessage(m, c, i));
   const active = c.state === "active" && c.mine !== false;
-  $("composer").hidden = !active;
+  // A colleague the holder asked in writes too, but the holder's actions stay the holder's.
+  const writes = active || (c.state === "active" && Boolean(c.helping));
+  $("composer").hidden = !writes;
   $("close-form").hidden = !active;
   $("tools").hidden = !active;
   $("park").hidden = !active;
-  $("context-empty").hidden = active;
+  $("context-empty").hidden = writes;
   showPause(cid);
   $("away").hidden = !(active && away.has(cid));
   const svc = services.find((s) => s.id === c.service);
   fillSelect($("outcome"), (svc ? svc.outcomes : []).map((o) => [o, label("outcome", o)]));
   fillSelect($("canned"), (canned.get(c.service) || []).map((r) => [r.id, r.text.length > 60 ? r.text.slice(0, 57) + "…" : r.text]));
-  $("canned-form").hidden = !active || !(canned.get(c.service) || []).length;
+  $("canned-form").hidden = !writes || !(canned.get(c.service) || []).length;
   const info = svcInfo.get(c.service);
   const targets = [];
   for (const m of info ? info.members : []) targets.push([`nurse:${c.service}:${m.username}`, `${t("colleague")}: ${m.name}`]);
@@ -421,8 +426,10 @@ function select(cid) {
   showEscalation(c);
   renderJournal(c);
   renderProposals(c, journalCfg);
+  renderHelpers(cid, c);
+  renderConcern(cid, c);
   renderMine();
-  if (active) $("message").focus();
+  if (writes) $("message").focus();
 }
 
 /** "<service>, <municipality> · Samtale OzYA14 · Sikkerhetskode 1344 1141 2168", each part
@@ -527,6 +534,7 @@ async function handle(f) {
     case "hello":
       services = f.services;
       journalCfg = f.journal || null;
+      setConcernConfig(f.concern);
       myName = f.nurse || "";
       for (const cid of f.open) {
         conv(cid).mine = true;
@@ -569,6 +577,8 @@ async function handle(f) {
       break;
     case "state": {
       const c = conv(f.conversation);
+      if (helperState(c, f)) { forget(f.conversation); status(t("helperEnded")); break; }
+      if (f.helping && takeJoin(f.conversation)) { current = f.conversation; status(""); }
       const prev = c.state;
       c.state = f.state;
       if (f.flag !== undefined) c.flag = f.flag;
@@ -607,6 +617,11 @@ async function handle(f) {
       const c = conv(f.conversation);
       if (f.seq <= c.last) break;
       c.last = f.seq;
+      if (f.from === "system") { // a line of the conversation: a colleague joined or left
+        addMessage(f.conversation, systemLine(c, f));
+        if (f.conversation === current) renderHelpers(current, c);
+        break;
+      }
       if (f.from === "nurse" && shownOwn.has(f.cmid)) break;
       const opened = openText(c, f.body);
       const m = f.from === "nurse"
@@ -639,6 +654,17 @@ async function handle(f) {
         if (f.stopped) break;
         handle.tt = setTimeout(() => { $("typing").hidden = true; }, 5000);
       }
+      break;
+    case "invited":
+      onInvited(f);
+      status(fmt(t("invitedText"), { by: f.by, ref: f.conversation.slice(0, 6), service: serviceName(f.service) }));
+      alertNurse(t("invitedAlert"));
+      break;
+    case "invite_sent":
+      status(t("inviteSent"));
+      break;
+    case "left":
+      onLeft(f);
       break;
     case "transferred":
       convs.delete(f.conversation);
@@ -688,6 +714,7 @@ async function handle(f) {
         : f.code === "capacity_reached" ? t("capacity")
         : f.code === "on_break" ? t("onBreak")
         : f.code === "not_authorized" ? t("notAuthorized")
+        : f.code === "bad_invite" ? t("badInvite")
         : f.code === "journal_not_verified" ? t("journalNotVerified")
         : f.code === "journal_unavailable" ? t("journalUnavailable") : f.message));
       break;
@@ -707,13 +734,20 @@ function leftForLater(cid, prev) {
   else if (held) status(t("youthLeft"));
 }
 
+function forget(cid) {
+  convs.delete(cid);
+  if (current === cid) { current = null; clearChat(); }
+  renderMine();
+}
+
 function clearChat() {
   $("chat-title").textContent = "";
   $("messages").replaceChildren();
-  for (const id of ["composer", "close-form", "tools", "escalation", "journal", "appt", "canned-form", "chat-state", "away", "park", "pause"]) $(id).hidden = true;
+  for (const id of ["composer", "close-form", "tools", "escalation", "journal", "appt", "canned-form", "chat-state", "away", "park", "helpers", "pause"]) $(id).hidden = true;
   $("context-empty").hidden = false;
   $("journal-log").replaceChildren();
   $("appt-log").replaceChildren();
+  hideConcern();
 }
 
 function connect() {
@@ -862,6 +896,11 @@ $("close-form").addEventListener("submit", (e) => {
 
 installPush({ csrf, lang: dash.dataset.lang });
 installFairUse({ sendFrame: (frame) => Boolean(socket && socket.send(frame)), current: () => current });
+installHelpers({ send: (frame) => socket.send(frame), current: () => current, conv, forget, status,
+                 members: (service) => (svcInfo.get(service) || { members: [] }).members,
+                 serviceName });
+installConcern({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
+                 csrf, nurseName: () => myName });
 installProposals({ target: () => (current && convs.has(current) ? { cid: current, c: convs.get(current) } : null),
                    send: (frame) => socket.send(frame), cfg: () => journalCfg });
 

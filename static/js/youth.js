@@ -306,6 +306,11 @@ async function onFrame(f) {
       if (!saved || !session || seen.has(f.seq)) break;
       seen.add(f.seq);
       if (f.seq > saved.last) { saved.last = f.seq; persist(); }
+      if (f.from === "system") { // a line, not a message: a nurse the nurse asked in joined or left
+        const key = f.cmid === "helper_joined" ? "helperJoined" : f.cmid === "helper_left" ? "helperLeft" : "";
+        if (key) addMessage(key === "helperJoined" ? "system joined" : "system", fmt(t(key), { name: f.sender }), "");
+        break;
+      }
       let opened = openBody(f.body);
       if (!opened.ok && (opened.code === "e2e_unknown_sender" || opened.code === "e2e_unknown_epoch")) {
         // A nurse who joined the team after we started, or a new epoch after a rotation:
@@ -411,6 +416,14 @@ function connect() {
   });
 }
 
+// The topic is optional: a second tap on the chosen chip takes the choice back.
+let chosenTopic = null;
+for (const chip of document.querySelectorAll('input[name="topic"]')) {
+  chip.addEventListener("click", () => {
+    if (chosenTopic === chip.value) { chip.checked = false; chosenTopic = null; } else chosenTopic = chip.value;
+  });
+}
+
 $("start").addEventListener("click", async () => {
   $("start").disabled = true;
   const service = app.dataset.service;
@@ -428,6 +441,9 @@ $("start").addEventListener("click", async () => {
     const frame = { type: "start", service, key_bundle: e2e.b64encode(bundle), epoch: tm.statement.epoch };
     const cap = capability();
     if (cap) frame.capability = cap;
+    const topic = document.querySelector('input[name="topic"]:checked');
+    if (topic) frame.topic = topic.value;
+    if ($("urgent") && $("urgent").checked) frame.urgent = true;
     let code = null;
     if ($("want-code").checked) {
       const secret = codes.newSecret();

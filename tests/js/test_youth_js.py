@@ -1,6 +1,6 @@
-"""Pure modules of the youth's page under Node: the acute-danger check (static/js/acute.js) and
-the promised answer time in words (static/js/youth_later.js); tests/browser/test_youth_later.py
-checks both in the page."""
+"""Pure modules under Node: of the youth's page, the acute-danger check (static/js/acute.js) and
+the promised answer time in words (static/js/youth_later.js), which tests/browser/test_youth_later.py
+checks in the page too; of the dashboard, a colleague asked in (static/js/dashboard/helpers.js)."""
 
 from __future__ import annotations
 

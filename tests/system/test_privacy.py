@@ -17,14 +17,14 @@ from websockets.asyncio.client import connect
 
 from chat import crypto
 from chat.client.e2e import NurseCrypto, YouthCrypto, fetch_nurse_keys, fetch_team
-from chat.client.protocol import ProtocolClient, nurse_connect, ws_url
+from chat.client.protocol import ProtocolClient, nurse_connect, nurse_login, ws_url
 from chat.crypto.resume import resume_auth
 from devservices.redis_proc import RedisProcess
 from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
 
 CLIENT_IP = "127.0.0.2"
-MARKERS = ("MARKØR-ungdom-7f3a9c", "MARKØR-sykepleier-51be02")
+MARKERS = ("MARKØR-ungdom-7f3a9c", "MARKØR-sykepleier-51be02", "MARKØR-kollega-c41d77")
 TYPO_PASSWORD = "MARKØR-passord-i-brukernavnfeltet-93c1"
 
 
@@ -77,7 +77,8 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
     await y.send({"type": "start", "service": "demo-skole", "key_bundle": keys.bundle_b64,
                   "epoch": keys.epoch, "resume": {"handle": code.handle_text,
                                                   "auth": resume_auth(code.secret_text),
-                                                  "backup": crypto.b64encode(backup)}})
+                                                  "backup": crypto.b64encode(backup)},
+                  "topic": "sexual", "urgent": True})
     started = await y.expect("started")
     token, cid = started["token"], started["conversation"]
     keys.bind(cid)
@@ -111,6 +112,19 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
                   "body": nkeys.seal(cid, MARKERS[1])})
     got = await y.expect("deliver", where=lambda f: f["from"] == "nurse")
     assert keys.open(got["body"]) == MARKERS[1]
+    # A colleague asked in (a second pair of eyes) joins and writes too.
+    await n.send({"type": "invite", "conversation": cid, "nurse": "demo.lead"})
+    await n.expect("invite_sent")
+    lead_cookie = await nurse_login(web.base, "demo.lead", DEMO_PASSWORD)
+    lkeys = NurseCrypto.from_keys_json(await fetch_nurse_keys(web.base, lead_cookie),
+                                       DEMO_PASSWORD)
+    lead = await nurse_connect(web.base, lead_cookie)
+    await lead.send({"type": "join", "conversation": cid})
+    lkeys.open_conversation("demo-skole", cid, (await lead.expect("state"))["key_bundle"])
+    await lead.send({"type": "send", "conversation": cid, "cmid": "privacy0003",
+                     "body": lkeys.seal(cid, MARKERS[2])})
+    got = await y.expect("deliver", where=lambda f: f["cmid"] == "privacy0003")
+    assert keys.open(got["body"]) == MARKERS[2]
     await n.send({"type": "close", "conversation": cid, "outcome": "advice_given"})
     await y.expect("state", where=lambda f: f["state"] == "closed")
     # A wrong token and a wrong resume code, so the error paths are in the logs too.
@@ -119,7 +133,7 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
     await bad.expect("error")
     await bad.send({"type": "resume_code", "handle": code.handle_text, "auth": "0" * 64})
     await bad.expect("error")
-    for c in (y, n, bad):
+    for c in (y, n, lead, bad):
         await c.close()
 
     r = aioredis.from_url(redis_url)
@@ -133,6 +147,7 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
 
     secrets_to_find = {
         "marker (youth)": MARKERS[0], "marker (nurse)": MARKERS[1],
+        "marker (colleague asked in)": MARKERS[2], "colleague's session cookie": lead_cookie,
         "token": token, "resume handle": code.handle_text, "resume secret": code.secret_text,
         "resume auth": resume_auth(code.secret_text), "client address": CLIENT_IP,
         "password": DEMO_PASSWORD, "session cookie": cookie,
@@ -142,3 +157,18 @@ async def test_no_plaintext_token_code_or_address_at_rest_or_in_logs(
         for name, value in secrets_to_find.items():
             assert value not in text, f"{name} found in {where}"
         assert json.dumps(MARKERS[0])[1:-1] not in text
+
+    # The intake is on the conversation's own hash and in the week's counters, which name no
+    # conversation; no log line ties the topic to the conversation.
+    r = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        assert await r.hget(f"c:{{{cid}}}:m", "tp") == "sexual"
+        weeks = [k async for k in r.scan_iter("intake:*")]
+        assert weeks
+        for key in weeks:
+            counted = await r.hgetall(key)
+            assert int(counted.get("t:sexual", 0)) >= 1 and int(counted.get("urgent", 0)) >= 1
+            assert cid not in key and cid not in repr(counted)
+    finally:
+        await r.aclose()
+    assert not any(cid in line and "sexual" in line for line in logs.splitlines())

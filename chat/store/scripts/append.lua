@@ -1,7 +1,7 @@
 -- Append a message. KEYS: meta, log, dedup, the youth's push subscription (same slot), the
 -- service's answer-later list.
 -- ARGV: cmid, role, sender, body, ts, ttl, channel, frame prefix, frame suffix, writer (a
--- nurse who must have the conversation, or ''), the closed state, the active state, most
+-- nurse who must have the conversation or have joined it as a helper, or ''), the closed state, the active state, most
 -- messages, most body bytes per conversation, the later state, the service channel, '1' when
 -- the answer-later list is left to the caller (Redis Cluster: it is on the service's slot;
 -- KEYS then has no fifth key) and the message goes out by sharded pub/sub (SPUBLISH), and '1'
@@ -10,7 +10,7 @@
 -- session, KEYS[7] her account), before anything else, as the dashboard socket checks it
 -- before every command: the send then needs no round trip of its own for it.
 -- Returns {status, seq}: 1 new, 0 duplicate (seq of the original), -1 no such conversation,
--- -2 closed, -3 the nurse does not have the conversation, -4 the conversation is full
+-- -2 closed, -3 the nurse neither has the conversation nor helps in it, -4 the conversation is full
 -- (messages or bytes; nothing stored), -5 the nurse's session has ended or her account is
 -- disabled (nothing stored). The caps are checked here, in the same step as the
 -- write, so parallel senders cannot overshoot them.
@@ -29,8 +29,13 @@ end
 local st = redis.call('HGET', KEYS[1], 'st')
 if not st then return {-1, 0} end
 if st == ARGV[11] then return {-2, 0} end
-if ARGV[10] ~= '' and (st ~= ARGV[12] or redis.call('HGET', KEYS[1], 'nurse') ~= ARGV[10]) then
-  return {-3, 0}
+if ARGV[10] ~= '' then
+  -- The holder, or a colleague she asked in during her current tenure (helpers.lua).
+  local holder = redis.call('HGET', KEYS[1], 'nurse')
+  if st ~= ARGV[12] or (holder ~= ARGV[10] and redis.call('HGET', KEYS[1], 'h:' .. ARGV[10])
+      ~= (holder or '') .. ' ' .. (redis.call('HGET', KEYS[1], 'claimed_at') or '')) then
+    return {-3, 0}
+  end
 end
 local prev = redis.call('HGET', KEYS[3], ARGV[1])
 if prev then return {0, tonumber(prev)} end

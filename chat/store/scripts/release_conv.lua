@@ -13,6 +13,7 @@ if not ok or holder == 0 then return {0, st, holder} end
 if redis.call('HGET', KEYS[1], 'svc') ~= ARGV[4] then return {-2} end
 local since = tonumber(redis.call('HGET', KEYS[1], 'queued') or '') or 0
 if since == 0 then since = tonumber(redis.call('HGET', KEYS[1], 'created') or '') or 0 end
+since = since - (tonumber(redis.call('HGET', KEYS[1], 'hs') or '') or 0)  -- its head start
 redis.call('HSET', KEYS[1], 'st', ARGV[2], 'nurse', '')
 redis.call('SPUBLISH', ARGV[5], '0 ' .. ARGV[6])
 return {1, tostring(since)}

@@ -18,7 +18,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-redis.call('ZADD', KEYS[2], ARGV[2], string.match(KEYS[1], '{(.*)}'))
+-- The place: the start time moved up by the hash's head start (chat/domain/ordering.py).
+local head = tonumber(redis.call('HGET', KEYS[1], 'hs') or '') or 0
+redis.call('ZADD', KEYS[2], now - head, string.match(KEYS[1], '{(.*)}'))
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
 redis.call('EXPIRE', KEYS[3], math.ceil(tonumber(ARGV[6]) - now) + 1)
 redis.call('PUBLISH', ARGV[3], 'q')

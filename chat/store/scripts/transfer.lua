@@ -36,7 +36,8 @@ end
 redis.call('SREM', KEYS[5], cid)
 redis.call('ZREM', KEYS[2], cid)
 if ARGV[4] == '' then
-  redis.call('ZADD', KEYS[3], now, cid)
+  -- Into the queue at the time of the transfer, moved up by its head start (urgency, acute).
+  redis.call('ZADD', KEYS[3], now - (tonumber(redis.call('HGET', KEYS[1], 'hs') or '') or 0), cid)
 else
   redis.call('SADD', KEYS[6], cid)
   redis.call('ZADD', KEYS[4], now, cid)

@@ -5,7 +5,8 @@
 -- KEYS: meta. ARGV: sources, target state, from nurse, to nurse ('' = the queue), to service,
 -- key bundle ('' = keep), epoch, now, channel, state frame, history entry ('' = none), from
 -- service.
--- Returns {1, the risk flag ('' = none)}; {0, state, holder (1/0)}; {-1}; {-2} moved service.
+-- Returns {1, the risk flag ('' = none), the head start (seconds)}; {0, state, holder (1/0)};
+-- {-1}; {-2} moved service.
 local st = redis.call('HGET', KEYS[1], 'st')
 if not st then return {-1} end
 local holder = redis.call('HGET', KEYS[1], 'nurse') == ARGV[3] and 1 or 0
@@ -26,4 +27,4 @@ if ARGV[11] ~= '' then
   redis.call('HSET', KEYS[1], 'hist', h)
 end
 redis.call('SPUBLISH', ARGV[9], '0 ' .. ARGV[10])
-return {1, redis.call('HGET', KEYS[1], 'flag') or ''}
+return {1, redis.call('HGET', KEYS[1], 'flag') or '', redis.call('HGET', KEYS[1], 'hs') or '0'}

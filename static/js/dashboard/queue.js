@@ -1,5 +1,5 @@
 // The queue's cards: who waits, where, for how long, whether they are connected, whether they
-// have been here before, and (empty until intake questions exist) the topic they chose.
+// have been here before, whether they said it is urgent, and the topic they chose (if any).
 import { t, label } from "./i18n.js";
 
 export function fmtWait(since) {
@@ -41,6 +41,7 @@ export function cardTags(item, ctx) {
   const tags = document.createElement("div");
   tags.className = "tags";
   if (ctx.flag) tags.append(flagTag(ctx.flag));
+  if (item.urgent) tags.append(tag(t("urgent"), "urgent", "danger"));
   if (item.returning) {
     const r = tag(label("returning", item.returning), "returning", "info");
     r.dataset.returning = item.returning;
@@ -59,10 +60,14 @@ export function queueCard(item, ctx) {
   li.className = "queue-item";
   li.dataset.conversation = item.conversation;
   const tags = cardTags(item, ctx);
-  // The intake topic goes here once the youth's page asks for one; empty (and hidden) today.
+  // The topic the youth chose, in the nurse's language (empty, and hidden, when none).
   const topic = document.createElement("p");
   topic.className = "topic";
   topic.dataset.slot = "topic";
+  if (item.topic) {
+    topic.dataset.topic = item.topic;
+    topic.textContent = `${t("topic")}: ${label("topic", item.topic)}`;
+  }
   const since = document.createElement("p");
   since.className = "since";
   since.dataset.since = item.since;

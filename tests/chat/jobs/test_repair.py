@@ -106,7 +106,9 @@ async def disagreements(r: aioredis.Redis) -> list[str]:
             out += [f"{cid} {s} {kind}: {have[kind]}" for kind in want if want[kind] != have[kind]]
             if want["queue"] and cid in members[(s, "queue")]:
                 place = int(await r.zscore(keys.queue(s), cid) or 0)
-                if place != int(h.get("queued") or h.get("created") or 0):
+                # Its entry time moved up by its head start (urgency, acute: docs/queue.md).
+                entered = int(h.get("queued") or h.get("created") or 0)
+                if place != entered - int(h.get("hs") or 0):
                     out.append(f"{cid} {s} queue place {place}")
             flag = h.get("flag", "") if here and st != State.CLOSED else ""
             if flags[s].get(cid, "") != flag:

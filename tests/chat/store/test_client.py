@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any, cast
 
 import pytest
 from redis.asyncio.connection import Connection, ConnectionPool
-from redis.exceptions import DataError
+from redis.exceptions import CrossSlotTransactionError, DataError
 
 from chat.domain.conversation import State
 from chat.errors import ConfigError
-from chat.store.client import HiredisPacking, cluster_nodes, is_cluster_url, pack_with_hiredis
+from chat.store.client import HiredisPacking, cluster_nodes, connect, is_cluster_url, pack_with_hiredis
 from chat.web.runtime import make_redis
 from devservices.redis_cluster import RedisCluster
 
@@ -96,4 +98,61 @@ async def test_the_web_process_cluster_client_packs_with_hiredis(redis_cluster: 
         node.release(conn)
     finally:
         await client.delete("packing:{t}")
+        await client.aclose()
+
+
+# -- MULTI on the cluster client without a thread per queued command -----------------------------
+async def test_a_cluster_transaction_queues_without_starting_a_thread(
+        redis_cluster: RedisCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_redis(redis_cluster.url)
+    try:
+        await client.ping()  # reads the slot map
+        started: list[object] = []
+        monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+        pipe = client.pipeline(transaction=True)
+        pipe.incr("multi:{t}:n")
+        pipe.expire("multi:{t}:n", 60, nx=True)
+        pipe.zadd("multi:{t}:q", {"a": 1.0})
+        pipe.delete("multi:{t}:gone")
+        count, expired, added, deleted = await pipe.execute()
+        assert started == []  # redis-py's own path starts a thread (and an event loop) per command
+        assert (count, bool(expired), added, deleted) == (1, True, 1, 0)
+        assert 0 < await client.ttl("multi:{t}:n") <= 60
+    finally:
+        await client.delete("multi:{t}:n", "multi:{t}:q")
+        await client.aclose()
+
+
+async def test_a_cluster_transaction_across_slots_is_still_refused(redis_cluster: RedisCluster) -> None:
+    client = make_redis(redis_cluster.url)
+    try:
+        await client.ping()
+        pipe = client.pipeline(transaction=True)
+        pipe.incr("multi:{a}")
+        pipe.incr("multi:{b}")  # another slot: MULTI cannot span it
+        with pytest.raises(CrossSlotTransactionError):
+            await pipe.execute()
+        assert await client.exists("multi:{a}") == 0
+    finally:
+        await client.aclose()
+
+
+async def test_cluster_commands_past_a_nodes_connections_wait_instead_of_failing(
+        redis_cluster: RedisCluster) -> None:
+    client = connect(redis_cluster.url, max_connections=4)  # a node's pool: 4 connections
+    try:
+        await client.ping()
+
+        async def one(i: int) -> None:
+            await client.incr("gate:{t}")
+            pipe = client.pipeline(transaction=True)
+            pipe.incr("gate:{t}:m")
+            pipe.expire("gate:{t}:m", 60)
+            await pipe.execute()
+
+        await asyncio.gather(*(one(i) for i in range(60)))  # redis-py alone: MaxConnectionsError
+        assert await client.get("gate:{t}") == "60"
+        assert await client.get("gate:{t}:m") == "60"
+    finally:
+        await client.delete("gate:{t}", "gate:{t}:m")
         await client.aclose()
