@@ -18,11 +18,11 @@ from chat.protocol.eventbase import JSONObject as JSONObject
 from chat.protocol.eventbase import dumps as _dumps
 from chat.protocol.extension_events import AppointmentStatus as AppointmentStatus
 from chat.protocol.extension_events import JournalStatus as JournalStatus
-from chat.protocol.load_events import Load as Load
-from chat.protocol.load_events import StartPause as StartPause
 from chat.protocol.helper_events import Invited as Invited
 from chat.protocol.helper_events import InviteSent as InviteSent
 from chat.protocol.helper_events import Left as Left
+from chat.protocol.load_events import Load as Load
+from chat.protocol.load_events import StartPause as StartPause
 
 if TYPE_CHECKING:
     from chat.errors import ClientError
