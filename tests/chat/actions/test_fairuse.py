@@ -25,7 +25,7 @@ async def test_a_refused_start_gives_its_fair_use_places_back(
     actions = Actions(config, Store(r, clock), clock)
     first = await actions.start("core-a", "", 0, None, "one-client")
     with pytest.raises(RateLimited):  # the client's waiting slots: refused in start.lua
-        await actions.start("core-a", "", 0, None, "one-client", first.token)
+        await actions.start("core-a", "", 0, None, "one-client", capability=first.token)
     tag = tokens.fair_use_tag(config.secrets.token_key, first.token)
     assert await r.zrange(keys.fair_open(tag), 0, -1) == [first.conversation]
     assert await r.zcard(keys.fair_new(tag)) == 1
@@ -35,7 +35,7 @@ async def test_starts_at_once_with_one_token_take_only_the_places_left(
         actions: Actions, r: aioredis.Redis) -> None:
     first = await actions.start("core-a", "", 0, None, "client-0")  # one of two open
     results = await asyncio.gather(
-        *(actions.start("core-a", "", 0, None, f"client-{i}", first.token) for i in range(1, 5)),
+        *(actions.start("core-a", "", 0, None, f"client-{i}", capability=first.token) for i in range(1, 5)),
         return_exceptions=True)
     started = [x for x in results if not isinstance(x, BaseException)]
     refused = [x for x in results if isinstance(x, BaseException)]
