@@ -125,9 +125,11 @@ async def test_anonymous_chat_upgrade_logout_and_new_device(
         live = await nurse.expect("state", where=lambda f: "verified" in f)
         assert live["verified"]["age"] == 15 and live["verified"]["level"] == "substantial"
         # The thread continues, with its history, on the same phone.
+        # (Waiting for the nurse's own line, not a count of lines: the welcome and the "is with
+        # you" lines come first, and the history may still be on its way.)
         await phone.wait_for_function(
-            "() => document.querySelectorAll('#messages li').length >= 2")
-        assert "dette er helsesykepleieren" in (await phone.text_content("#messages") or "")
+            "() => [...document.querySelectorAll('#messages li.them')]"
+            ".some((li) => li.textContent.includes('dette er helsesykepleieren'))")
         assert await phone.evaluate(
             "JSON.parse(sessionStorage.getItem('helseprat.conversation')).token") is None
         await youth_says(phone, "nå er jeg logget inn")
@@ -169,8 +171,9 @@ async def test_anonymous_chat_upgrade_logout_and_new_device(
                               ck, cid, crypto.b64decode(pending["box"]))),
                           "key_bundle": crypto.b64encode(crypto.encode_key_bundle(bundle))})
         assert (await nurse.expect("resealed"))["device"] == pending["device"]
-        await laptop.wait_for_function(
-            "() => document.querySelectorAll('#messages li').length >= 3", timeout=15000)
+        await laptop.wait_for_function(  # the history's last line, not a count of lines
+            "() => document.querySelector('#messages').textContent.includes('nå er jeg logget inn')",
+            timeout=15000)
         history = await laptop.text_content("#messages") or ""
         assert "hei, anonym ennå" in history
         assert "dette er helsesykepleieren" in history
