@@ -67,7 +67,13 @@ def parse_answer(body: bytes, pid: str) -> list[Vaccination]:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError:
         raise RegistryMalformed() from None
-    if not _xsd().validate(root):
+    if root.getroottree().docinfo.doctype:
+        raise RegistryMalformed()  # a registry answer has no DTD: entities are not for us
+    try:
+        valid = _xsd().validate(root)
+    except etree.Error:
+        valid = False
+    if not valid:
         raise RegistryMalformed()
     named = root.findtext(f"{_q('Pasient')}/{_q('Fodselsnummer')}") or ""
     if not hmac.compare_digest(named.encode(), pid.encode()):

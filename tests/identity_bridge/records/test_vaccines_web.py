@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 import redis.asyncio as aioredis
 
 from devservices.sysvak.app import OTHER_PID
+from identity_bridge import fnr
 from tests.identity_bridge.web.conftest import redis_dump
 from tests.identity_bridge.web.test_identity_web_flow import Browser
 
@@ -131,3 +133,15 @@ async def test_each_view_is_in_the_access_log_and_nothing_of_it_is_kept(
             assert word not in text, f"vaccine data under {key}"
     for word in (youth.pid, *VACCINE_WORDS):
         assert word not in logs
+
+
+async def test_under_12_the_registry_is_not_asked(vaccine_site: VaccineSite) -> None:  # noqa: F811
+    child = fnr.make_classic(date.today() - timedelta(days=11 * 365 + 100), synthetic=True)
+    b = await logged_in(vaccine_site, child)
+    try:
+        vaccine_site.sysvak.set_mode("malformed")  # would show as an error if it were asked
+        r = await b.http.get("/mine/vaksiner")
+    finally:
+        vaccine_site.sysvak.set_mode("ok")
+        await b.aclose()
+    assert 'data-code="not_for_age"' in r.text and not school(r.text)
