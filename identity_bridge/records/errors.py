@@ -5,12 +5,6 @@ from __future__ import annotations
 from chat.errors import ClientError
 
 
-class RecordsNotConfigured(ClientError):
-    code = "records_not_configured"
-    message = "This service has no connection to the immunisation registry."
-    http_status = 404
-
-
 class RegistryUnavailable(ClientError):
     code = "registry_unavailable"
     message = "The registry did not answer in time or is down. Try again later."

@@ -67,7 +67,7 @@ def parse_answer(body: bytes, pid: str) -> list[Vaccination]:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError:
         raise RegistryMalformed() from None
-    if root.getroottree().docinfo.doctype:
+    if getattr(root.getroottree().docinfo, "doctype", ""):
         raise RegistryMalformed()  # a registry answer has no DTD: entities are not for us
     try:
         valid = _xsd().validate(root)
