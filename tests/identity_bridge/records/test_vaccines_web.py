@@ -4,6 +4,7 @@ log, and nothing of the vaccinations kept in Redis or the logs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -12,9 +13,11 @@ from datetime import date, timedelta
 import pytest
 import redis.asyncio as aioredis
 
+from devservices.redis_proc import RedisProcess
 from devservices.sysvak.app import OTHER_PID
 from identity_bridge import fnr
 from tests.identity_bridge.web.conftest import redis_dump
+from tests.system.test_privacy import aof_text
 from tests.identity_bridge.web.test_identity_web_flow import Browser
 
 from .conftest import (  # noqa: F401 - fixtures
@@ -107,8 +110,18 @@ async def test_without_login_the_page_asks_for_one(vaccine_site: VaccineSite) ->
     assert r.status_code == 200 and 'id="login"' in r.text and not school(r.text)
 
 
+async def aof_with(redis_proc: RedisProcess, needle: str) -> str:
+    """The AOF once it holds ``needle`` (writes reach it within a second: appendfsync)."""
+    for _ in range(100):
+        text = aof_text(redis_proc)
+        if needle in text:
+            return text
+        await asyncio.sleep(0.1)
+    raise AssertionError("the AOF never showed the access log")
+
+
 async def test_each_view_is_in_the_access_log_and_nothing_of_it_is_kept(
-    vaccine_site: VaccineSite,  # noqa: F811
+    vaccine_site: VaccineSite, redis_proc: RedisProcess,  # noqa: F811
 ) -> None:
     youth = person(16)
     b = await logged_in(vaccine_site, youth.pid)
@@ -125,6 +138,7 @@ async def test_each_view_is_in_the_access_log_and_nothing_of_it_is_kept(
         await redis.aclose()
     assert len([e for e in entries if e["k"] == "vaksiner"]) >= 2
     assert all(set(e) == {"at", "k"} for e in entries)
+    aof = await aof_with(redis_proc, access[0])
     dump = await redis_dump(vaccine_site.web.redis_url)
     logs = vaccine_site.web.log_text() + vaccine_site.sysvak.log_file.read_text(errors="replace")
     for key, text in dump:
@@ -133,6 +147,7 @@ async def test_each_view_is_in_the_access_log_and_nothing_of_it_is_kept(
             assert word not in text, f"vaccine data under {key}"
     for word in (youth.pid, *VACCINE_WORDS):
         assert word not in logs
+        assert word not in aof
 
 
 async def test_under_12_the_registry_is_not_asked(vaccine_site: VaccineSite) -> None:  # noqa: F811
