@@ -17,8 +17,8 @@ from devservices.redis_proc import RedisProcess
 from devservices.sysvak.app import OTHER_PID
 from identity_bridge import fnr
 from tests.identity_bridge.web.conftest import redis_dump
-from tests.system.test_privacy import aof_text
 from tests.identity_bridge.web.test_identity_web_flow import Browser
+from tests.system.test_privacy import aof_text
 
 from .conftest import (  # noqa: F401 - fixtures
     VaccineSite,
