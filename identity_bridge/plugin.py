@@ -146,7 +146,9 @@ class IdentityBridge:
                                              timedelta(0))
         self.concern = ConcernLink(rt, self.settings.concern, self.settings.person_key)
         if self.settings.sysvak is not None:
-            self.sysvak = SysvakClient(self.settings.sysvak, httpx.AsyncClient(timeout=10))
+            # The page waits for the registry no longer than timeout_s, HelseID included.
+            self.sysvak = SysvakClient(self.settings.sysvak, httpx.AsyncClient(
+                timeout=self.settings.sysvak.timeout_s))
         if self.settings.epj is not None:
             self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
             await self.journal.start()

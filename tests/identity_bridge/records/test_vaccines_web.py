@@ -87,6 +87,7 @@ async def test_from_16_the_page_says_the_youth_decides_and_a_missed_vaccine_is_l
 async def test_a_registry_fault_shows_a_message_and_no_vaccination(
     vaccine_site: VaccineSite, mode: None, fault: str, code: str,  # noqa: F811
 ) -> None:
+    logged = vaccine_site.web.log_text().count(f'"code": "{code}"')
     b = await logged_in(vaccine_site, person(14).pid)
     try:
         vaccine_site.sysvak.set_mode(fault)
@@ -99,6 +100,8 @@ async def test_a_registry_fault_shows_a_message_and_no_vaccination(
     for word in VACCINE_WORDS:
         assert word not in r.text
     assert OTHER_PID not in r.text
+    # The operator's log says which fault, and nothing of the answer.
+    assert vaccine_site.web.log_text().count(f'"code": "{code}"') == logged + 1
 
 
 async def test_without_login_the_page_asks_for_one(vaccine_site: VaccineSite) -> None:  # noqa: F811
