@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from base64 import b64decode
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -132,9 +131,6 @@ async def page(bridge: VaccineBridge, request: Request) -> Response:
                       date_of=partial(_date, lang=lang))
     response.headers["cache-control"] = "no-store"
     return response
-
-
-Handler = Callable[[VaccineBridge, Request], Awaitable[Response]]
 
 
 def routes(bridge: VaccineBridge) -> list[Route]:
