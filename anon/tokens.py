@@ -33,3 +33,11 @@ def token_matches(key: bytes, token: str, stored_hash: str | bytes | None) -> bo
 def new_conversation_id() -> str:
     """A random, unguessable conversation id (128 bits, URL-safe). Not a secret by itself."""
     return secrets.token_urlsafe(16)
+
+
+def fair_use_tag(key: bytes, token: str) -> str:
+    """The name fair use counts a capability under (chat/store/fairuse.py): keyed like the
+    token hash but in its own domain, so the fair-use keys' names are not the value the
+    conversation hash holds to check the token; 128 bits are plenty for a name."""
+    return hmac.new(key, b"helseprat/fair-use/v1\x00" + token.encode(),
+                    hashlib.sha256).hexdigest()[:32]

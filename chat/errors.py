@@ -297,3 +297,32 @@ class StorageFull(ClientError):
     code = "storage_full"
     message = "The server's storage is full; nothing was stored. Try again later."
     http_status = 507
+
+
+# Fair use per capability token (docs/queue.md). The youth's page words these kindly, with the
+# crisis numbers beside them: a refused start is never the end of the road to help.
+class TooManyOpen(ClientError):
+    code = "too_many_open"
+    message = ("You already have open conversations. Write in one of them, or end one first. "
+               "If it is urgent, call a crisis number.")
+    http_status = 429
+
+
+class TooManyNew(ClientError):
+    code = "too_many_new"
+    message = ("You have started many conversations lately. Try again a little later. "
+               "If it is urgent, call a crisis number.")
+    http_status = 429
+
+
+class StartsPaused(ClientError):
+    code = "starts_paused"
+    message = ("New conversations from here are paused for a while. If it is urgent, call a "
+               "crisis number.")
+    http_status = 429
+
+
+class OnBreak(ClientError):
+    code = "on_break"
+    message = "You are on a break. End the break to take conversations."
+    http_status = 409

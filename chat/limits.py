@@ -54,6 +54,11 @@ class Limits:
     # many notices one conversation (or one nurse) may cause per hour.
     push_ttl_seconds: int = 4 * 86_400
     push_per_conversation_per_hour: int = 6
+    # Fair use per capability token (docs/queue.md): how many of one token's conversations may
+    # be open (waiting, active or later) at once, and how many it may start per period.
+    open_conversations_per_token: int = 2
+    new_conversations_per_token: int = 6
+    new_conversations_period_seconds: int = 86_400
 
 
 def parse_limits(raw: object) -> Limits:

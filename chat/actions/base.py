@@ -24,6 +24,7 @@ from chat.errors import (
 from chat.protocol import events
 from chat.protocol.events import encode
 from chat.store.conversations import Store
+from chat.store.fairuse import FairUseStore
 from chat.store.helpers import HelperStore
 from chat.store.limits import LimitStore
 from chat.store.push import PushStore
@@ -75,6 +76,7 @@ class ActionsBase:
         self.limits = LimitStore(store.redis)
         self.dashboard = Dashboard(config, store, clock)
         self.push = PushStore(store.redis, clock)
+        self.fair = FairUseStore(store.redis, store.scripts)
         self.helpers = HelperStore(store.redis, store.scripts, sharded=store.split is not None)
 
     def service(self, service_id: str) -> Service:
@@ -141,6 +143,7 @@ class ActionsBase:
                 only_if_last=only_if_last, notice=notice)
             if reply.status == 1:
                 await self.push.forget_youth(conv.id)  # closed: no more notices
+                await self.fair.closed(conv.id)  # no longer open for its token
                 await self.end_helpers(fresh, "closed")
                 actor = holder or ("system" if move == Move.AUTO_CLOSE else "")
                 await self.dashboard.on_closed(fresh, outcome, actor, State(reply.value),

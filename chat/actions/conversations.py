@@ -2,8 +2,8 @@
 
 Each action checks who may do it (chat/domain/conversation.py), stores the change, and only
 then publishes (the store's Lua scripts publish inside the same atomic step). Endpoints never
-write to Redis themselves. ``Actions`` gathers the parts: youth.py (with later.py), nurse.py,
-transfer.py, helpers.py.
+write to Redis themselves. ``Actions`` gathers the parts: youth.py (with later.py and
+fairuse.py), nurse.py, transfer.py, helpers.py.
 """
 
 from __future__ import annotations

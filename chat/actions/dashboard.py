@@ -21,6 +21,7 @@ from chat.domain.ordering import NO_INTAKE, HeadStarts, Intake, head_start, queu
 from chat.domain.staff import Nurse
 from chat.errors import BadFlag, ConversationClosed, UnknownService
 from chat.store.audit import Audit
+from chat.store.breaks import BreakStore
 from chat.store.canned import Canned
 from chat.store.conversations import Store
 from chat.store.dashboard import DashboardStore
@@ -65,6 +66,7 @@ class Dashboard:
         self.clock = clock
         self.audit = Audit(config, store.redis, clock)
         self.canned = Canned(store.redis)
+        self.breaks = BreakStore(store.redis)
         # Boards being (or last) read per service, with the tick at which the read began.
         self._ticks = itertools.count(1)
         self._boards: dict[str, tuple[int, asyncio.Future[dict[str, object]]]] = {}
@@ -157,7 +159,10 @@ class Dashboard:
         """Mark one dashboard connection on (or off) duty in each of the nurse's services.
 
         Returns True when the set of on-duty entries changed (callers then tell the team).
+        A nurse on a break is not on duty, whatever her dashboards' pings say.
         """
+        if on and await self.breaks.on_break(nurse.username):
+            return False
         until = self.clock.now() + DUTY_TTL if on else None
         return await self.data.duty(sorted(nurse.services), f"{nurse.username} {conn}", until)
 

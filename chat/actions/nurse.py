@@ -20,6 +20,7 @@ from chat.errors import (
     ConversationClosed,
     InvalidState,
     NotAuthorized,
+    OnBreak,
     StaleKeyBundle,
 )
 
@@ -32,6 +33,8 @@ class NurseActions(ActionsBase):
         and active set in one step."""
         conv = await self.conversation_for(nurse, cid)
         service = self.service(conv.service)
+        if await self.dashboard.breaks.on_break(nurse.username):
+            raise OnBreak()
         frame = state_frame(cid, TRANSITIONS[Move.CLAIM].target, nurse=nurse.display_name)
         reply = await self.store.claim(conv, nurse.username, service.max_chats_per_nurse,
                                        self.clock.now(), frame)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from anon import resume as resume_codes
 from anon import tokens
+from chat.actions.fairuse import FairUseActions
 from chat.actions.later import LaterActions
+from chat.config import Service
 from chat.domain import conversation as model
 from chat.domain.conversation import Conversation, Move, State
 from chat.domain.later import reply_due
@@ -44,11 +46,13 @@ class Started:
     slot: WaitingSlot | None
 
 
-class YouthActions(LaterActions):  # a youth's later moves are in later.py
+class YouthActions(LaterActions, FairUseActions):  # later.py, fairuse.py
     async def start(
         self, service_id: str, key_bundle: str, epoch: int, resume: ResumeSetup | None,
-        client_key: str, intake: Intake = NO_INTAKE,
+        client_key: str, intake: Intake = NO_INTAKE, capability: str = "",
     ) -> Started:
+        """``capability``: the token the youth's browser holds from an earlier start, if any
+        (fair use counts per token; fairuse.py)."""
         service = self.service(service_id)
         chosen = self.intake_fields(service.topics, intake)
         move = await self.start_move(service)
@@ -57,30 +61,44 @@ class YouthActions(LaterActions):  # a youth's later moves are in later.py
                                      self.config.limits.starts_per_client_per_hour, 3600):
             raise RateLimited("Too many new conversations from here. Try again later.")
         cid = tokens.new_conversation_id()
-        token = tokens.new_token()
-        ttl = service.retention_seconds
+        token = await self.capability(capability)
+        tag, start_id = await self.take_fair_use(token, cid, service)
+        slot = self.waiting_slot(client_key) if move == Move.START else None
+        try:  # a start refused from here on gives its fair-use places back
+            fields, handle = await self.start_fields(service, cid, token, key_bundle, epoch,
+                                                     resume, move, chosen)
+            fields[model.FAIR_USE] = tag
+            if not await self.store.create(cid, fields, service.retention_seconds,
+                                           self.clock.now(), slot):
+                if handle:
+                    await self.limits.release_handle(handle, cid)
+                raise RateLimited("Too many conversations waiting from here. Try again later.")
+        except BaseException:
+            await self.fair.release(tag, cid, start_id)
+            raise
+        await self.dashboard.on_started(service.id, intake)
+        await self.tell(self.notices.youth_waiting(service.id))
+        return Started(cid, token, service.id, slot)
+
+    async def start_fields(self, service: Service, cid: str, token: str, key_bundle: str,
+                           epoch: int, resume: ResumeSetup | None, move: Move,
+                           chosen: tuple[str, bool, int]) -> tuple[dict[str, str | int], str]:
+        """The new hash and, with a resume code, the tag of its handle, reserved for ``cid``
+        (released by the caller if the start is then refused)."""
         resume_hash = resume_backup = tag = ""
         if resume is not None:
             handle = resume_codes.parse_words(resume.handle, resume_codes.HANDLE_WORDS)
             if handle is None or not resume_codes.valid_auth(resume.auth):
                 raise BadResumeCode("The resume code is not made right.")
             tag = resume_codes.handle_tag(self.config.secrets.token_key, handle)
-            if not await self.limits.reserve_handle(tag, cid, ttl):
+            if not await self.limits.reserve_handle(tag, cid, service.retention_seconds):
                 raise ResumeHandleTaken()
             resume_hash = await asyncio.to_thread(resume_codes.hash_auth, resume.auth)
             resume_backup = resume.backup
-        now = self.clock.now()
         fields = model.new_hash(
-            service.id, now, tokens.token_hash(self.config.secrets.token_key, token),
+            service.id, self.clock.now(), tokens.token_hash(self.config.secrets.token_key, token),
             key_bundle, epoch, resume_hash, resume_backup, move=move, intake=chosen)
-        slot = self.waiting_slot(client_key) if move == Move.START else None
-        if not await self.store.create(cid, fields, ttl, now, slot):
-            if resume is not None:
-                await self.limits.release_handle(tag, cid)
-            raise RateLimited("Too many conversations waiting from here. Try again later.")
-        await self.dashboard.on_started(service.id, intake)
-        await self.tell(self.notices.youth_waiting(service.id))
-        return Started(cid, token, service.id, slot)
+        return fields, tag
 
     def intake_fields(self, topics: tuple[Topic, ...], intake: Intake) -> tuple[str, bool, int]:
         """The hash's topic, urgency and head start; an unknown topic is refused."""

@@ -109,10 +109,11 @@ class YouthSession:
 
 async def youth_start(
     base: str, service: str, *, resume_code: bool = False, encrypt: bool = True,
-    topic: str = "", urgent: bool = False,
+    topic: str = "", urgent: bool = False, capability: str = "",
 ) -> tuple[ProtocolClient, YouthSession]:
     """Start a conversation as a youth's browser does: seal a fresh key to the team first;
-    ``topic`` and ``urgent``: the optional intake."""
+    ``topic`` and ``urgent``: the optional intake; ``capability``: the token of an earlier
+    start, which fair use counts under."""
     from anon.resume import new_resume_code
     from chat.client.e2e import YouthCrypto, fetch_team
     from chat.crypto import b64encode
@@ -121,6 +122,8 @@ async def youth_start(
     keys = YouthCrypto.create(await fetch_team(base, service)) if encrypt else None
     client = await ProtocolClient.open(ws_url(base, "/ws/youth"))
     frame: Frame = {"type": "start", "service": service}
+    if capability:
+        frame["capability"] = capability
     if keys is not None:
         frame.update(key_bundle=keys.bundle_b64, epoch=keys.epoch)
     if topic:

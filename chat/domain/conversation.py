@@ -130,6 +130,9 @@ PERSON_TAG = "ptag"
 YOUTH_PK = "ypk"
 FEEDBACK = "fb"  # set once the youth has answered "was this helpful?" (not the answer)
 RESUMED_AT = "rs"  # when the youth last came back to it with the resume code
+# The keyed fair-use tag of the capability token that started it (anon/tokens.py), never the
+# token: what a close frees and a nurse's pause of new starts finds (docs/queue.md).
+FAIR_USE = "fu"
 # The time of the youth's oldest message no nurse message has followed yet ("" = none owed);
 # set by a youth append when empty, cleared by a nurse append (append.lua).
 OWED = "owed"

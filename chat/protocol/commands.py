@@ -28,6 +28,7 @@ class Start:
     # The optional intake: a topic code of the service ("" = none chosen), "it's urgent".
     topic: str = ""
     urgent: bool = False
+    capability: str = ""  # the token of an earlier start, if the browser holds one
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,33 @@ class AuditRequest:
     service: str
 
 
-DashboardCommand = Transfer | Flag | QueueRequest | OverviewRequest | AuditRequest
+@dataclass(frozen=True)
+class PauseStarts:
+    """Pause new starts from the token that started ``conversation`` for ``hours``."""
+
+    conversation: str
+    hours: int
+
+
+@dataclass(frozen=True)
+class LiftPause:
+    conversation: str
+
+
+@dataclass(frozen=True)
+class StartPauseRequest:
+    """Ask whether new starts from ``conversation``'s token are paused."""
+
+    conversation: str
+
+
+@dataclass(frozen=True)
+class SetBreak:
+    on: bool
+
+
+DashboardCommand = (Transfer | Flag | QueueRequest | OverviewRequest | AuditRequest
+                    | PauseStarts | LiftPause | StartPauseRequest | SetBreak)
 
 
 # -- a colleague asked in (chat/actions/helpers.py) ----------------------------------------------

@@ -261,6 +261,14 @@ class Connection:
                 return c.OverviewRequest(o["service"], o.get("day", ""))
             case "audit":
                 return c.AuditRequest(o["service"])
+            case "pause_starts":
+                return c.PauseStarts(o["conversation"], int(o["hours"]))
+            case "lift_pause":
+                return c.LiftPause(o["conversation"])
+            case "start_pause":
+                return c.StartPauseRequest(o["conversation"])
+            case "set_break":
+                return c.SetBreak(bool(o["on"]))
             case _:
                 return c.Ping()
 
@@ -272,7 +280,8 @@ class Connection:
                 r = o.get("resume")
                 setup = c.ResumeSetup(r["handle"], r["auth"], r["backup"]) if r else None
                 return c.Start(o["service"], o.get("key_bundle", ""), int(o.get("epoch", 0)),
-                               setup, o.get("topic", ""), o.get("urgent") is True)
+                               setup, o.get("topic", ""), o.get("urgent") is True,
+                               o.get("capability", ""))
             case "resume":
                 return c.Resume(o["conversation"], o["token"], after)
             case "resume_code":

@@ -21,6 +21,8 @@ from chat.protocol.extension_events import JournalStatus as JournalStatus
 from chat.protocol.helper_events import Invited as Invited
 from chat.protocol.helper_events import InviteSent as InviteSent
 from chat.protocol.helper_events import Left as Left
+from chat.protocol.load_events import Load as Load
+from chat.protocol.load_events import StartPause as StartPause
 
 if TYPE_CHECKING:
     from chat.errors import ClientError

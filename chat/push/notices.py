@@ -7,6 +7,7 @@ from __future__ import annotations
 from chat.clock import Clock
 from chat.config import Config
 from chat.domain.conversation import Conversation
+from chat.store.breaks import BreakStore
 from chat.store.push import PushStore
 
 
@@ -23,6 +24,7 @@ class PushNotices:
         self.config = config
         self.store = store
         self.clock = clock
+        self.breaks = BreakStore(store.redis)
 
     async def nurse_answered(self, conv: Conversation) -> None:
         """Called only for a youth with a subscription (the append reported it and renewed it)."""
@@ -34,4 +36,6 @@ class PushNotices:
             return
         now = self.clock.now()
         for username in await self.store.nurses_subscribed(svc.members):
+            if await self.breaks.on_break(username):
+                continue  # a nurse on a break gets no alerts (docs/queue.md)
             await self.store.enqueue(nurse_delivery(service, username), now)

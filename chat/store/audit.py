@@ -25,7 +25,8 @@ from chat.store import names as keys
 CONVERSATION_REF = 6
 
 ACTIONS = ("claim", "release", "transfer", "flag", "close", "auto_close", "export",
-           "canned_add", "canned_remove", "view_audit", "journal", "invite", "join", "leave", "concern")
+           "canned_add", "canned_remove", "view_audit", "journal", "invite", "join", "leave",
+           "concern", "pause_starts", "lift_pause")
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,5 @@ class Scripts:
         # chat/store/repair.py).
         self.move_swap = Script(redis, _source("move_swap"))
         self.repair_svc = Script(redis, _source("repair_svc"))
+        # Fair use per capability token, on the token's own slot (chat/store/fairuse.py).
+        self.fairuse_take = Script(redis, _source("fairuse_take"))

@@ -274,3 +274,26 @@ def move_member_parts(member: str) -> tuple[str, str]:
     """(conversation, nurse ('' for the service's own member))."""
     cid, _, nurse = member.partition(" ")
     return cid, nurse
+
+
+# -- fair use per capability token (chat/store/fairuse.py) -----------------------------------------
+# ``tag`` is the keyed fair-use tag of a capability token (anon/tokens.py), never the token. The
+# three keys share the tag's hash tag: one script checks and takes a start on one cluster slot.
+def fair_open(tag: str) -> str:
+    """The capability's open conversations: a sorted set, conversation id -> when it lapses."""
+    return f"fu:{{{tag}}}:o"
+
+
+def fair_new(tag: str) -> str:
+    """The capability's recent starts: a sorted set, random start id -> when it started."""
+    return f"fu:{{{tag}}}:n"
+
+
+def fair_pause(tag: str) -> str:
+    """A nurse's pause of new starts from the capability: "<until> <nurse>", expiring then."""
+    return f"fu:{{{tag}}}:p"
+
+
+def nurse_break(username: str) -> str:
+    """Set while the nurse is on a break: not on duty, no claims, no alerts (expires)."""
+    return f"nurse:{{{username}}}:break"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from redis.exceptions import RedisError
 
+from chat.actions.fairuse import Load
 from chat.actions.transfer import parse_history
 from chat.domain.conversation import State
 from chat.domain.staff import Nurse, lead_services, require_lead, transfer_targets
@@ -54,6 +55,7 @@ class NurseDashboard:
         self._dirty: dict[str, int] = {}  # service -> when told of its latest change (a tick)
         self._later: dict[str, list[dict[str, object]]] = {}  # the answer-later lists last sent
         self._task: asyncio.Task[None] | None = None
+        self._load: Load | None = None  # the load last sent
         self.helpers = HelperSide(ep)
 
     @property
@@ -84,6 +86,7 @@ class NurseDashboard:
         if await self._dash.duty(nurse, self.ep.conn_id, True):
             for s in sorted(nurse.services):
                 await rt.store.publish_queue_changed(s)
+        await self.send_load()
 
     def _lead_services(self) -> list[str]:
         return [s.id for s in lead_services(self.ep.rt.config, self.ep.nurse)]
@@ -118,6 +121,7 @@ class NurseDashboard:
                 self.ep.outbox.send(events.Board.of(board))
                 self._send_later(service, await self._dash.shared_later(service, since))
                 await self._check_inbox()
+                await self.send_load()
                 await self.helpers.check_invitations()
         except (RedisError, OSError) as exc:
             self.ep.log.warning("board refresh failed: %s", type(exc).__name__)
@@ -177,6 +181,38 @@ class NurseDashboard:
         for note in await self._dash.notes(conv.id):
             self.ep.outbox.send(events.Note.of(conv.id, note))
 
+    # -- fair use and the nurse's load (docs/queue.md) -------------------------------------------
+    async def _fair_use(self, cmd: c.PauseStarts | c.LiftPause | c.StartPauseRequest
+                        | c.SetBreak) -> None:
+        rt, nurse = self.ep.rt, self.ep.nurse
+        a = rt.actions
+        match cmd:
+            case c.PauseStarts():
+                until = await a.pause_starts(nurse, cmd.conversation, cmd.hours)
+                self.ep.outbox.send(events.StartPause(conversation=cmd.conversation, until=until))
+            case c.LiftPause():
+                await a.lift_pause(nurse, cmd.conversation)
+                self.ep.outbox.send(events.StartPause(conversation=cmd.conversation, until=None))
+            case c.StartPauseRequest():
+                ends = await a.start_pause(nurse, cmd.conversation)
+                self.ep.outbox.send(events.StartPause(conversation=cmd.conversation, until=ends))
+            case c.SetBreak():
+                changed = await a.set_break(nurse, cmd.on)
+                if not cmd.on:
+                    changed = await self._dash.duty(nurse, self.ep.conn_id, True)
+                if changed:
+                    for s in sorted(nurse.services):
+                        await rt.store.publish_queue_changed(s)
+                await self.send_load()
+
+    async def send_load(self) -> None:
+        """The nurse's load, when it is not what this dashboard was last sent."""
+        load = await self.ep.rt.actions.load(self.ep.nurse)
+        if load != self._load:
+            self._load = load
+            self.ep.outbox.send(events.Load(capacity=load.capacity, used=load.used,
+                                            on_break=load.on_break))
+
     # -- commands -------------------------------------------------------------------------------
     async def dispatch(self, cmd: c.DashboardCommand) -> None:
         ep = self.ep
@@ -215,6 +251,8 @@ class NurseDashboard:
                 figures = await self._dash.overview(cmd.service, day)
                 ep.outbox.send(events.Overview(service=cmd.service, day=day,
                                                figures=figures.as_json()))
+            case c.PauseStarts() | c.LiftPause() | c.StartPauseRequest() | c.SetBreak():
+                await self._fair_use(cmd)
             case c.AuditRequest():
                 require_lead(rt.config, nurse, cmd.service)
                 entries = await self._dash.audit.read(cmd.service)

@@ -132,7 +132,8 @@ class NurseEndpoint(Endpoint):
                 await a.rekey(self.nurse, cmd.conversation, cmd.key_bundle, cmd.epoch)
                 self.outbox.send(events.Rekeyed(conversation=cmd.conversation, epoch=cmd.epoch))
             case c.Transfer() | c.Flag() | c.QueueRequest() | c.OverviewRequest() \
-                    | c.AuditRequest():
+                    | c.AuditRequest() | c.PauseStarts() | c.LiftPause() \
+                    | c.StartPauseRequest() | c.SetBreak():
                 await self.dash.dispatch(cmd)
             case c.Invite() | c.Join() | c.Leave() | c.Decline():
                 await self.dash.helpers.dispatch(cmd)

@@ -54,7 +54,8 @@ class YouthEndpoint(Endpoint):
         match cmd:
             case c.Start():
                 started = await a.start(cmd.service, cmd.key_bundle, cmd.epoch, cmd.resume,
-                                        self.client_key, Intake(cmd.topic, cmd.urgent))
+                                        self.client_key, Intake(cmd.topic, cmd.urgent),
+                                        cmd.capability)
                 conv = await a.authenticate(started.conversation, started.token)
                 self._slot = started.slot
                 self.outbox.send(events.Started(conversation=conv.id, token=started.token,

@@ -6,7 +6,7 @@
 // Everything a youth page keeps in this browser ("remember" included: on a shared phone the
 // next person must not find the chat).
 const YOUTH_KEYS = ["helseprat.conversation", "helseprat.pins", "helseprat.device", "helseprat.login",
-                    "helseprat.push"];
+                    "helseprat.push", "helseprat.capability"];
 const hooks = [];
 let left = false;
 

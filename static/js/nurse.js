@@ -18,6 +18,7 @@ import { JOURNAL_RANK, fmtTime, journalable as canJournal, renderJournal as draw
          renderPicked, sealNote } from "./dashboard/journal.js";
 import { hideConcern, installConcern, renderConcern, setConcernConfig } from "./dashboard/concern.js";
 import { installProposals, onProposalError, onProposalStatus, renderProposals } from "./dashboard/proposals.js";
+import { installFairUse, isOnBreak, onLoad, onStartPause, showPause } from "./dashboard/fairuse.js";
 import { installHelpers, systemLine, onState as helperState, onInvited, onLeft, renderHelpers,
   takeJoin } from "./dashboard/helpers.js";
 
@@ -201,6 +202,7 @@ $("sound-on").checked = localStorage.getItem(SOUND) !== "off";
 $("sound-on").addEventListener("change", () => localStorage.setItem(SOUND, soundOn() ? "on" : "off"));
 
 function alertNurse(text) {
+  if (isOnBreak()) return; // on a break: no sounds, no notifications
   dash.dataset.alerts = String(Number(dash.dataset.alerts || 0) + 1);
   if (soundOn()) {
     try {
@@ -405,6 +407,7 @@ function select(cid) {
   $("tools").hidden = !active;
   $("park").hidden = !active;
   $("context-empty").hidden = writes;
+  showPause(cid);
   $("away").hidden = !(active && away.has(cid));
   const svc = services.find((s) => s.id === c.service);
   fillSelect($("outcome"), (svc ? svc.outcomes : []).map((o) => [o, label("outcome", o)]));
@@ -550,6 +553,12 @@ async function handle(f) {
     case "later_snapshot":
       laters.set(f.service, f.items);
       renderLater();
+      break;
+    case "start_pause":
+      onStartPause(f);
+      break;
+    case "load":
+      onLoad(f);
       break;
     case "board":
       boards.set(f.service, f);
@@ -703,6 +712,7 @@ async function handle(f) {
       }
       status(refused || (f.code === "already_claimed" ? t("taken")
         : f.code === "capacity_reached" ? t("capacity")
+        : f.code === "on_break" ? t("onBreak")
         : f.code === "not_authorized" ? t("notAuthorized")
         : f.code === "bad_invite" ? t("badInvite")
         : f.code === "journal_not_verified" ? t("journalNotVerified")
@@ -733,7 +743,7 @@ function forget(cid) {
 function clearChat() {
   $("chat-title").textContent = "";
   $("messages").replaceChildren();
-  for (const id of ["composer", "close-form", "tools", "escalation", "journal", "appt", "canned-form", "chat-state", "away", "park", "helpers"]) $(id).hidden = true;
+  for (const id of ["composer", "close-form", "tools", "escalation", "journal", "appt", "canned-form", "chat-state", "away", "park", "helpers", "pause"]) $(id).hidden = true;
   $("context-empty").hidden = false;
   $("journal-log").replaceChildren();
   $("appt-log").replaceChildren();
@@ -885,6 +895,7 @@ $("close-form").addEventListener("submit", (e) => {
 });
 
 installPush({ csrf, lang: dash.dataset.lang });
+installFairUse({ sendFrame: (frame) => Boolean(socket && socket.send(frame)), current: () => current });
 installHelpers({ send: (frame) => socket.send(frame), current: () => current, conv, forget, status,
                  members: (service) => (svcInfo.get(service) || { members: [] }).members,
                  serviceName });

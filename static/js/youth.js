@@ -16,6 +16,10 @@ const t = (k) => app.dataset["t" + k[0].toUpperCase() + k.slice(1)] || k;
 const $ = (id) => document.getElementById(id);
 const KEY = "helseprat.conversation";
 const PINS = "helseprat.pins";
+// The capability token of the last start: a new start presents it, so fair use counts per
+// token, not per address (docs/queue.md). Kept beside the conversation, in the same storage;
+// quick exit clears it with everything else.
+const CAP = "helseprat.capability";
 const IDPORTEN = app.dataset.idporten === "1"; // identity bridge configured on this server
 const THREAD = new URLSearchParams(location.search).get("thread"); // from "Mine samtaler"
 
@@ -37,6 +41,21 @@ function persist() {
   const store = saved && saved.remember ? localStorage : sessionStorage;
   store.setItem(KEY, JSON.stringify(saved));
 }
+function capability() {
+  try { return sessionStorage.getItem(CAP) || localStorage.getItem(CAP) || ""; } catch { return ""; }
+}
+function keepCapability(token, remember) {
+  if (hasLeft() || !token) return;
+  try { (remember ? localStorage : sessionStorage).setItem(CAP, token); } catch { /* */ }
+}
+// The refusals of fair use: said kindly, beside the crisis numbers, never as "blocked".
+const FAIR_USE = { too_many_open: "tooManyOpen", too_many_new: "tooManyNew", starts_paused: "startsPaused" };
+function fairUse(code) {
+  $("fair-use-text").textContent = t(FAIR_USE[code]);
+  $("fair-use").hidden = false;
+  $("fair-use").scrollIntoView({ block: "nearest" });
+}
+
 function forget() {
   sessionStorage.removeItem(KEY); localStorage.removeItem(KEY); saved = null; session = null;
 }
@@ -224,6 +243,8 @@ async function onFrame(f) {
     case "started":
       saved = { ...pendingStart.saved, conversation: f.conversation, token: f.token, last: 0 };
       persist();
+      keepCapability(f.token, saved.remember);
+      $("fair-use").hidden = true;
       await openSession();
       if (pendingStart.code) {
         $("code-text").textContent = pendingStart.code;
@@ -353,6 +374,9 @@ async function onFrame(f) {
       const told = { conversation_full: "full", storage_full: "storageFull" }[f.code];
       if (f.ref && pending.has(f.ref)) {
         markFailed(f.ref, told && t(told));
+      } else if (FAIR_USE[f.code] && pendingStart) {
+        fairUse(f.code);
+        pendingStart = null; $("start").disabled = false;
       } else if ((f.code === "bad_resume_code" || f.code === "too_many_attempts") && !saved) {
         resumeError(f.code === "bad_resume_code" ? t("badCode") : f.message);
         pendingCode = null;
@@ -415,6 +439,8 @@ $("start").addEventListener("click", async () => {
     const me = e2e.signKeypair();
     const bundle = e2e.encodeKeyBundle(e2e.makeKeyBundle(ck, me.publicKey, tm.statement));
     const frame = { type: "start", service, key_bundle: e2e.b64encode(bundle), epoch: tm.statement.epoch };
+    const cap = capability();
+    if (cap) frame.capability = cap;
     const topic = document.querySelector('input[name="topic"]:checked');
     if (topic) frame.topic = topic.value;
     if ($("urgent") && $("urgent").checked) frame.urgent = true;

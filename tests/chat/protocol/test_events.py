@@ -84,6 +84,8 @@ EXAMPLES: list[ev.Event] = [
     ev.Assigned(conversation=CID, service="oslo-ungdom"),
     ev.Transferred(conversation=CID, service="bergen", state="waiting", to_nurse=""),
     ev.Flagged(conversation=CID, flag="acute", escalation="Ring 113."),
+    ev.StartPause(conversation=CID, until=1_800_000_000),
+    ev.Load(capacity=4, used=1, on_break=False),
     ev.Note(conversation=CID, id="1700000000000-0", sender="Kari", service="oslo-ungdom",
             body=BODY, ts=1700000000),
     ev.System(conversation=CID, code="inactivity_warning", minutes=5,

@@ -38,6 +38,8 @@ COMMANDS: dict[str, type[object]] = {
     "audit": c.AuditRequest, "feedback": c.Feedback, "later": c.Later,
     "push_subscribe": c.PushSubscribe, "push_unsubscribe": c.PushUnsubscribe,
     "propose_appointment": c.ProposeAppointment,
+    "pause_starts": c.PauseStarts, "lift_pause": c.LiftPause, "start_pause": c.StartPauseRequest,
+    "set_break": c.SetBreak,
     "invite": c.Invite, "join": c.Join, "leave": c.Leave, "decline": c.Decline,
 }
 NURSE_COMMANDS = {**COMMANDS, "later": c.ParkLater}  # the same type, another move

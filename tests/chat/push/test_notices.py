@@ -88,6 +88,17 @@ async def test_a_start_enqueues_a_delivery_per_subscribed_nurse(
     assert await r.zrange(keys.push_due(), 0, -1) == ["n:core-a:nurse.a"]
 
 
+async def test_a_nurse_on_a_break_is_not_told(wired: Actions, push: Push,
+                                              r: aioredis.Redis) -> None:
+    await push.actions.subscribe_nurse(NURSE_A, raw())
+    await wired.set_break(NURSE_A, True)
+    await started(wired)
+    assert await r.zrange(keys.push_due(), 0, -1) == []
+    await wired.set_break(NURSE_A, False)
+    await started(wired)
+    assert await r.zrange(keys.push_due(), 0, -1) == ["n:core-a:nurse.a"]
+
+
 async def test_disabling_an_account_deletes_her_subscription(
     core_config: Config, push: Push, r: aioredis.Redis, clock: FakeClock,
 ) -> None:
