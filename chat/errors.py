@@ -297,3 +297,15 @@ class StorageFull(ClientError):
     code = "storage_full"
     message = "The server's storage is full; nothing was stored. Try again later."
     http_status = 507
+
+
+class PageTooLarge(ClientError):
+    code = "page_too_large"
+    message = ("The page is too long: at most 16,000 characters of text and a title of at most "
+               "120 characters per language.")
+    http_status = 413
+
+
+class BadInfoPage(ClientError):
+    code = "bad_info_page"
+    message = "The page cannot be saved as it is."
