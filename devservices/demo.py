@@ -69,6 +69,10 @@ en = "Talk with the school nurse"
 nb = "Dere snakker om det du vil. Ta gjerne med spørsmål, eller bare kom."
 nn = "De snakkar om det du vil. Ta gjerne med spørsmål, eller berre kom."
 en = "You talk about whatever you want. Bring questions, or just come."
+
+# The service's information page on this kind of appointment (docs/info-pages.md).
+[appointments.types.SAMTALE]
+info = "hva-skjer"
 """
 
 
