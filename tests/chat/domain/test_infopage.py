@@ -29,6 +29,9 @@ XSS = [
     "[klikk](&#106;avascript:alert(1))",
     "[klikk](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
     "[klikk](vbscript:msgbox(1))",
+    "[bilde](data:image/png;base64,iVBORw0KGgo=)",  # markdown-it lets this one through; nh3 not
+    "<https://example.no/\"onmouseover=\"alert(1)>",
+    "[x](file:///etc/passwd)",
     "[[inner](javascript:alert(1))](https://example.no)",
     "[a [b](javascript:alert(2))](javascript:alert(1))",
     "![bilde](https://evil.example/track.png)",
