@@ -76,6 +76,9 @@ async def _lead_saves(new_context: Factory, slug: str, markdown: str) -> None:
     assert violations == [], describe(violations)
     await page.click("button[value=save]")
     await page.wait_for_url("**/lead/info?*saved=*")
+    assert await page.inner_text(f"#info-demo-skole a[href*='slug={slug}']") == "Prøveside"
+    violations = await axe_violations(page)
+    assert violations == [], describe(violations)
     assert dialogs == []
 
 
@@ -94,6 +97,11 @@ async def test_a_page_with_script_runs_none_of_it(new_context: Factory) -> None:
         rel = await page.get_attribute(".info-body a[href='https://example.no']", "rel")
         assert rel == "noopener noreferrer"
     assert dialogs == [] and errors == []
+    # The listener hears the CSP: an inline script added now is refused and reported.
+    await page.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'alert(2)'; document.body.append(s); }""")
+    await page.wait_for_function("window.__csp.length > 0")
+    assert dialogs == []
 
 
 async def _layout(page: Page) -> dict[str, Any]:
