@@ -28,9 +28,12 @@ class InfoEditor:
         self.pages = pages
         self.audit = audit
 
-    async def save(self, service: str, lead: str, page: InfoPage) -> None:
-        if page.slug not in await self.pages.slugs(service) \
-                and await self.pages.count(service) >= MAX_PAGES:
+    async def save(self, service: str, lead: str, page: InfoPage, new: bool) -> None:
+        """``new``: the lead began a new page; one already at that address is not replaced."""
+        slugs = await self.pages.slugs(service)
+        if new and page.slug in slugs:
+            raise BadInfoPage("A page with that address exists already: edit that one.")
+        if page.slug not in slugs and len(slugs) >= MAX_PAGES:
             raise BadInfoPage(f"A service has at most {MAX_PAGES} pages.")
         await self.pages.put(service, page)
         await self.audit.record(service, lead, "info_save", detail=page.slug)

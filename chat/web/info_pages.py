@@ -143,12 +143,12 @@ async def lead_post(request: Request) -> Response:
         await editor.remove(service.id, session.nurse.username, slug)
         return RedirectResponse(f"/lead/info?lang={lang}&removed={slug}", status_code=303)
     texts = _form_texts(form)
-    position = _position(str(form.get("position", "")))
+    position = _position(str(form.get("position", "")).strip())
     exists = str(form.get("exists", "")) == "1"
     try:
         page_ = checked(slug, position, texts)
         if action == "save":
-            await editor.save(service.id, session.nurse.username, page_)
+            await editor.save(service.id, session.nurse.username, page_, new=not exists)
             return RedirectResponse(f"/lead/info?lang={lang}&saved={slug}", status_code=303)
         if action != "preview":
             raise BadInfoPage("Unknown action.")

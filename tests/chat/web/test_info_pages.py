@@ -135,6 +135,13 @@ async def test_oversized_pages_are_refused(iweb: WebProcess, r: aioredis.Redis) 
         assert huge.status_code == 413 and huge.json()["error"]["code"] == "body_too_large"
         bad = await http.post("/lead/info", data=_form(csrf, "Ikke gyldig!"))
         assert bad.status_code == 400 and 'data-code="bad_info_page"' in bad.text
+        # A new page at an address already taken does not replace that page.
+        assert (await http.post("/lead/info", data=_form(csrf, "opptatt"))).status_code == 303
+        again = await http.post("/lead/info", data=_form(csrf, "opptatt", md_nb="Ny tekst."))
+        assert again.status_code == 400 and 'data-code="bad_info_page"' in again.text
+        edited = await http.post("/lead/info", data={**_form(csrf, "opptatt", md_nb="Ny tekst."),
+                                                      "exists": "1"})
+        assert edited.status_code == 303
     assert not await r.hexists(keys.info_pages("dash-skole"), "lang-side")
 
 
