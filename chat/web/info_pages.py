@@ -26,6 +26,7 @@ from chat.domain.infopage import (
     LANGS,
     MAX_MARKDOWN,
     MAX_TITLE,
+    SLUG,
     SUGGESTED_SLUGS,
     PageText,
     render,
@@ -60,8 +61,9 @@ async def index(request: Request) -> Response:
 async def page(request: Request) -> Response:
     rt = request_runtime(request)
     service = rt.config.service(request.path_params["service"])
-    slug = str(request.path_params["slug"])[:_MAX_SLUG_FIELD]
-    found = await rt.actions.dashboard.info.pages.get(service.id, slug) if service else None
+    slug = str(request.path_params["slug"])
+    found = (await rt.actions.dashboard.info.pages.get(service.id, slug)
+             if service and SLUG.fullmatch(slug) else None)
     if service is None or found is None:
         return _not_found(request, rt)
     lang = page_lang(request)
