@@ -152,16 +152,21 @@ def split(records: list[AppointmentRecord], texts: AppointmentTexts, lang: str,
     return upcoming, past
 
 
+_COMING = frozenset({AppointmentState.BOOKED, AppointmentState.CANCEL_SENT,
+                     AppointmentState.CANCEL_REFUSED, AppointmentState.PROPOSED,
+                     AppointmentState.BOOKING_SENT})
+
+
 def with_info_links(views: list[AppointmentView], records: list[AppointmentRecord],
                     texts: AppointmentTexts, service_of_her: Mapping[int, str],
                     pages: Mapping[str, set[str]], lang: str) -> list[AppointmentView]:
     """``views`` with a link to the information page of their type, where the type names one
     (``info``) and the service the record's EPJ serves has that page (``pages``: service ->
-    its slugs)."""
-    by_aid = {r.aid: r for r in records}
+    its slugs). Only appointments still to come: the page is for coming prepared."""
+    by_aid = {r.aid: r for r in records if r.state in _COMING}
     out = []
     for v in views:
-        record = by_aid.get(v.aid)
+        record = by_aid.get(v.aid) if not v.started else None
         kind = texts.types.get(record.type_code) if record else None
         service = service_of_her.get(record.epj_her, "") if record else ""
         if kind and kind.info and kind.info in pages.get(service, set()):

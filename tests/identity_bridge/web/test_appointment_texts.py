@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chat.errors import ConfigError
-from identity_bridge.epj.appointment_record import AppointmentRecord, from_event
+from identity_bridge.epj.appointment_record import (
+    AppointmentRecord,
+    AppointmentState,
+    from_event,
+)
 from identity_bridge.epj.ical import CalendarEvent, EventStatus
 from identity_bridge.web.appointments import parse_appointments, split, view
 
@@ -70,6 +75,13 @@ def test_a_type_links_to_its_information_page_where_the_service_has_it() -> None
                            {"skole-1": set()}, "nn")[0].info_url == ""
     assert with_info_links(views, [talk], texts, {}, {"skole-1": {"hva-skjer"}},
                            "nn")[0].info_url == ""
+    # A cancelled or past appointment needs no "what happens".
+    cancelled = replace(talk, state=AppointmentState.CANCELLED)
+    assert with_info_links([view(cancelled, texts, "nb", NOW)], [cancelled], texts,
+                           {8000100: "skole-1"}, {"skole-1": {"hva-skjer"}}, "nb")[0].info_url == ""
+    past = _record(NOW - timedelta(days=1))
+    assert with_info_links([view(past, texts, "nb", NOW)], [past], texts, {8000100: "skole-1"},
+                           {"skole-1": {"hva-skjer"}}, "nb")[0].info_url == ""
     untyped = [view(other, texts, "nb", NOW)]
     assert with_info_links(untyped, [other], texts, {8000100: "skole-1"},
                            {"skole-1": {"hva-skjer"}}, "nb")[0].info_url == ""
