@@ -59,6 +59,11 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
         async with httpx.AsyncClient() as http:
             page = await http.get(youth_url)
             assert page.status_code == 200 and "helseprat" in page.text
+            # The demo services publish their information pages, in three languages.
+            vaccines = await http.get(youth_url + "s/demo-skole/info/skolevaksiner?lang=nn")
+            assert vaccines.status_code == 200 and "Vaksinar på skulen" in vaccines.text
+            assert 'href="/s/demo-hfu/info?lang=en"' in (
+                await http.get(youth_url + "s/demo-hfu?lang=en")).text
             # The identity bridge is configured against the local ID-porten lookalike.
             consent = await http.get(youth_url + "logg-inn")
             assert consent.status_code == 200
