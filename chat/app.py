@@ -31,6 +31,7 @@ from chat.store.client import ready as redis_ready
 from chat.store.conversations import Store
 from chat.store.teamkeys import TeamKeys
 from chat.web import e2e_api as api
+from chat.web import info_pages as info
 from chat.web import lead_pages as lead
 from chat.web import metrics_api, nurse_socket, pages, push_api, webapp
 from chat.web import sockets as ws
@@ -50,7 +51,9 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # Routes that take less than [limits] max_body_bytes: a sign-in form is a few hundred bytes, and
 # the login form is read before its password is checked, by anyone.
 BODY_LIMITS = {"/nurse/login": 4096, "/nurse/logout": 4096, "/api/nurse/device": 16384,
-               "/dashboard/push": 4096}
+               "/dashboard/push": 4096,
+               # A page's three languages at their limits (chat/domain/infopage.py), form-encoded.
+               "/lead/info": 320 * 1024}
 
 # Extensions the composition root plugs in, each built from its own config section (or absent).
 EXTENSIONS: tuple[ExtensionFactory[Runtime], ...] = (identity_bridge.plugin.create,)
@@ -118,6 +121,8 @@ def chat_routes(extensions: tuple[Extension[Runtime], ...]) -> list[BaseRoute]:
     return [
         Route("/", pages.index),
         Route("/s/{service}", pages.service_page),
+        Route("/s/{service}/info", info.index),
+        Route("/s/{service}/info/{slug}", info.page),
         Route("/personvern", pages.privacy_page),
         Route("/healthz", pages.healthz),
         Route("/favicon.ico", pages.favicon),
@@ -138,6 +143,9 @@ def chat_routes(extensions: tuple[Extension[Runtime], ...]) -> list[BaseRoute]:
         Route("/lead/audit", lead.audit_page),
         Route("/lead/canned", lead.canned_page, methods=["GET"]),
         Route("/lead/canned", lead.canned_post, methods=["POST"]),
+        Route("/lead/info", info.lead_list, methods=["GET"]),
+        Route("/lead/info", info.lead_post, methods=["POST"]),
+        Route("/lead/info/edit", info.lead_edit),
         Route("/api/lead/overview", lead.overview_api),
         Route("/api/lead/audit", lead.audit_api),
         Route("/api/nurse/canned", lead.canned_api),

@@ -326,3 +326,13 @@ class OnBreak(ClientError):
     code = "on_break"
     message = "You are on a break. End the break to take conversations."
     http_status = 409
+class PageTooLarge(ClientError):
+    code = "page_too_large"
+    message = ("The page is too long: at most 16,000 characters of text and a title of at most "
+               "120 characters per language.")
+    http_status = 413
+
+
+class BadInfoPage(ClientError):
+    code = "bad_info_page"
+    message = "The page cannot be saved as it is."

@@ -2,13 +2,21 @@
 
 ``python -m devservices.demo`` (run by devservices.run before the web server starts, with the
 same environment) writes the demo services file and secrets if missing, then the demo nurse
-and lead accounts and the demo services' team keys in the Redis at REDIS_URL.
+and lead accounts, the demo services' team keys and their information pages (the Markdown in
+devservices/demo_pages/, ``<slug>.<lang>.md``, first line ``# <title>``) in the Redis at
+REDIS_URL.
 """
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chat.domain.infopage import InfoPage
+
+DEMO_PAGES = Path(__file__).resolve().parent / "demo_pages"
 
 DEMO_NURSE = "demo.nurse"
 DEMO_PASSWORD = "demo-helseprat-2026"  # demo only; printed by `make run`
@@ -61,6 +69,10 @@ en = "Talk with the school nurse"
 nb = "Dere snakker om det du vil. Ta gjerne med spørsmål, eller bare kom."
 nn = "De snakkar om det du vil. Ta gjerne med spørsmål, eller berre kom."
 en = "You talk about whatever you want. Bring questions, or just come."
+
+# The service's information page on this kind of appointment (docs/info-pages.md).
+[appointments.types.SAMTALE]
+info = "hva-skjer"
 """
 
 
@@ -144,7 +156,39 @@ async def ensure_demo_accounts() -> None:
         await accounts.add(DEMO_LEAD, DEMO_PASSWORD, "lead", "Demo Leder")
     await ensure_demo_teams(redis, config.data_dir,
                             {s.id: s.members for s in config.services.values()}, DEMO_PASSWORD)
+    await ensure_demo_pages(redis, list(config.services))
     await redis.aclose()
+
+
+def demo_pages() -> list[InfoPage]:
+    """The demo information pages, checked as a lead's are."""
+    from chat.domain.infopage import SUGGESTED_SLUGS, PageText, check_page
+
+    pages: list[InfoPage] = []
+    for position, slug in enumerate(SUGGESTED_SLUGS):
+        texts = {}
+        for lang in ("nb", "nn", "en"):
+            head, _, body = (DEMO_PAGES / f"{slug}.{lang}.md").read_text(encoding="utf-8") \
+                .partition("\n")
+            texts[lang] = PageText(head.removeprefix("# ").strip(), body)
+        pages.append(check_page(slug, (position + 1) * 10, texts))
+    return pages
+
+
+async def ensure_demo_pages(redis: object, services: list[str]) -> None:
+    """The demo pages in each service that has none of that slug yet (a lead's edit stays)."""
+    from typing import cast
+
+    import redis.asyncio as aioredis
+
+    from chat.store.infopages import InfoPages
+
+    store = InfoPages(cast(aioredis.Redis, redis))
+    for service in services:
+        have = await store.slugs(service)
+        for page in demo_pages():
+            if page.slug not in have:
+                await store.put(service, page)
 
 
 def main() -> int:

@@ -3,8 +3,8 @@
 Starts a private Redis under ./var (unless REDIS_URL is set), the local stand-ins for the
 national services (NHN's message service and HelseID's token endpoint, the ID-porten
 lookalike with this server registered as its client, a Web Push service whose origin the
-web server is told to allow, and KS Fiks' concern-report API holding the demo municipality's
-key), the `epj` outbox worker, and the web server
+web server is told to allow, KS Fiks' concern-report API holding the demo municipality's
+key, and the immunisation registry SYSVAK), the `epj` outbox worker, and the web server
 with the demo municipality, nurse and keys; prints where to go. Production never runs this: it
 runs the Procfile's processes against the real services.
 """
@@ -130,6 +130,22 @@ def _start_fiks(data_dir: Path, env: dict[str, str]) -> Any:
     return fiks
 
 
+def _start_sysvak(data_dir: Path, env: dict[str, str]) -> Any:
+    """The SYSVAK stand-in; the web server gets its ``[sysvak]`` table through
+    ``HELSEPRAT_SYSVAK_FILE``."""
+    from devservices.sysvak.devsetup import dev_setup as sysvak_setup
+    from devservices.sysvak.devsetup import sysvak_table
+    from devservices.sysvak.process import SysvakProcess
+
+    work = data_dir / "sysvak"
+    sysvak = SysvakProcess(config_file=sysvak_setup(work), data_dir=work)
+    sysvak.start()
+    table = work / "sysvak.toml"
+    table.write_text(sysvak_table(work, sysvak.url, timeout_s=4.0))
+    env["HELSEPRAT_SYSVAK_FILE"] = str(table)
+    return sysvak
+
+
 def main(argv: list[str] | None = None) -> int:
     from chat.server.logs import setup_logging
 
@@ -193,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         fiks = _start_fiks(data_dir, env)
         cleanups.append(fiks.stop)
 
+        # The immunisation registry (SYSVAK) for "Mine vaksiner".
+        sysvak = _start_sysvak(data_dir, env)
+        cleanups.append(sysvak.stop)
+
         # The ID-porten lookalike, and the web server configured as its relying party.
         idp = _start_idporten(data_dir, base, env)
         cleanups.append(idp.stop)
@@ -217,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  ID-porten (test): {idp.issuer}  (synthetic test persons aged 13-19)\n"
             f"  Push service:     {push.base}  (a Web Push stand-in)\n"
             f"  KS Fiks:          {fiks.url}  (concern reports, /_dev/reports)\n"
+            f"  SYSVAK:           {sysvak.url}  (vaccinations, /_dev/mode)\n"
             f"  Data and Redis:   {data_dir}\n"
             "  Stop with Ctrl-C.\n",
             flush=True,

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
@@ -25,6 +26,10 @@ from identity_bridge.concern.link import ConcernLink
 from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
 from identity_bridge.personseal import PersonSealer
+from identity_bridge.records import programme as school_programme
+from identity_bridge.records import vaccine_routes
+from identity_bridge.records.config import SysvakSettings, parse_sysvak, sysvak_section
+from identity_bridge.records.sysvak import SysvakClient
 from identity_bridge.web import appointment_routes, routes, sockets
 from identity_bridge.web.appointments import AppointmentTexts, parse_appointments
 from identity_bridge.web.config import EpjLink, parse_epj, parse_idporten, read_person_key
@@ -40,6 +45,7 @@ class BridgeSettings:
     epj: EpjLink | None  # the journal link, when [epj] is configured
     appointments: AppointmentTexts = field(default_factory=AppointmentTexts)
     concern: ConcernSettings | None = None  # where concern reports go, when [concern] is set
+    sysvak: SysvakSettings | None = None  # the immunisation registry, when [sysvak] is set
 
 
 def bridge_settings(config: Config) -> BridgeSettings | None:
@@ -52,8 +58,12 @@ def bridge_settings(config: Config) -> BridgeSettings | None:
         return None
     raw, base = concern_section(config.sections, config.env, config.services_file.parent)
     concern = parse_concern(raw, base, config.municipalities)
+    raw_sysvak, sysvak_base = sysvak_section(config.sections, config.env,
+                                             config.services_file.parent)
+    sysvak = parse_sysvak(raw_sysvak, base=sysvak_base)
     return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj,
-                          parse_appointments(config.sections.get("appointments")), concern)
+                          parse_appointments(config.sections.get("appointments")), concern,
+                          sysvak)
 
 
 def create(config: Config) -> IdentityBridge | None:
@@ -88,6 +98,9 @@ class IdentityBridge:
         self.appointments: AppointmentStore | None = None
         self.proposals: ProposalLink | None = None
         self.concern: ConcernLink | None = None
+        self.sysvak: SysvakClient | None = None  # per page view, nothing kept (records/)
+        self.programme = school_programme.load()
+        self.person_sealer = PersonSealer(settings.person_key)
         self.relays: dict[int, StatusRelay] = {}  # id(dashboard connection) -> its relay
 
     @property
@@ -121,7 +134,7 @@ class IdentityBridge:
 
     def routes(self) -> Sequence[BaseRoute]:
         return [*routes.routes(self), *appointment_routes.routes(self),
-                *concern_routes.routes(self)]
+                *concern_routes.routes(self), *vaccine_routes.routes(self)]
 
     async def start(self, rt: Runtime) -> None:
         self.runtime = rt
@@ -132,6 +145,10 @@ class IdentityBridge:
         self.appointments = AppointmentStore(rt.redis, PersonSealer(self.settings.person_key),
                                              timedelta(0))
         self.concern = ConcernLink(rt, self.settings.concern, self.settings.person_key)
+        if self.settings.sysvak is not None:
+            # The page waits for the registry no longer than timeout_s, HelseID included.
+            self.sysvak = SysvakClient(self.settings.sysvak, httpx.AsyncClient(
+                timeout=self.settings.sysvak.timeout_s))
         if self.settings.epj is not None:
             self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
             await self.journal.start()
@@ -139,6 +156,8 @@ class IdentityBridge:
             await self.proposals.start()
 
     async def stop(self) -> None:
+        if self.sysvak is not None:
+            await self.sysvak.http.aclose()
         if self.concern is not None:
             await self.concern.aclose()
         if self.journal is not None:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from chat.actions.infopages import InfoEditor
 from chat.clock import Clock
 from chat.config import Config
 from chat.domain import stats
@@ -25,6 +26,7 @@ from chat.store.breaks import BreakStore
 from chat.store.canned import Canned
 from chat.store.conversations import Store
 from chat.store.dashboard import DashboardStore
+from chat.store.infopages import InfoPages
 
 DUTY_TTL = 60  # seconds a dashboard counts as on duty after its last ping
 
@@ -67,6 +69,7 @@ class Dashboard:
         self.audit = Audit(config, store.redis, clock)
         self.canned = Canned(store.redis)
         self.breaks = BreakStore(store.redis)
+        self.info = InfoEditor(InfoPages(store.redis), self.audit)
         # Boards being (or last) read per service, with the tick at which the read began.
         self._ticks = itertools.count(1)
         self._boards: dict[str, tuple[int, asyncio.Future[dict[str, object]]]] = {}

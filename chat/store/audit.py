@@ -1,7 +1,7 @@
 """The audit log: an append-only Redis stream per service, trimmed by the service's retention.
 
 Entries say who did what to which conversation (by its on-screen reference) and when (claim,
-release, transfer, flag, close, auto-close, export, canned-reply changes, a colleague
+release, transfer, flag, close, auto-close, export, canned-reply changes, information-page changes, a colleague
 asked in, joining and leaving). Staff usernames are
 recorded; youth content never is.
 """
@@ -26,7 +26,7 @@ CONVERSATION_REF = 6
 
 ACTIONS = ("claim", "release", "transfer", "flag", "close", "auto_close", "export",
            "canned_add", "canned_remove", "view_audit", "journal", "invite", "join", "leave",
-           "concern", "pause_starts", "lift_pause")
+           "concern", "pause_starts", "lift_pause", "info_save", "info_remove")
 
 
 @dataclass(frozen=True)

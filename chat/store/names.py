@@ -102,6 +102,11 @@ def canned(service: str) -> str:
     return f"cr:{{{service}}}"
 
 
+def info_pages(service: str) -> str:
+    """A service's information pages: slug -> the page as JSON (public text, no person)."""
+    return f"ip:{{{service}}}"
+
+
 def audit(service: str) -> str:
     return f"au:{{{service}}}"
 

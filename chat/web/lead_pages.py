@@ -28,24 +28,24 @@ def _dash(rt: Runtime) -> Dashboard:
     return rt.actions.dashboard
 
 
-async def _session(request: Request) -> Session | None:
+async def staff_session(request: Request) -> Session | None:
     return await request_runtime(request).accounts.session(request.cookies.get(SESSION_COOKIE))
 
 
-def _forbidden_page(request: Request) -> Response:
+def forbidden_page(request: Request) -> Response:
     return render(request, "lead_forbidden.html", status=403)
 
 
-async def _lead_page(request: Request) -> tuple[Runtime, Session, list[Service]] | Response:
+async def lead_page(request: Request) -> tuple[Runtime, Session, list[Service]] | Response:
     """The signed-in lead and the services she leads, or the page to show instead (sign in /
     forbidden). The role is checked here, on the server, for every lead page."""
     rt = request_runtime(request)
-    session = await _session(request)
+    session = await staff_session(request)
     if session is None:
         return RedirectResponse("/nurse/login", status_code=303)
     services = lead_services(rt.config, session.nurse)
     if not services:
-        return _forbidden_page(request)
+        return forbidden_page(request)
     return rt, session, services
 
 
@@ -57,7 +57,7 @@ def _day(request: Request, rt: Runtime, services: list[Service]) -> str:
     return stats.local_day(rt.clock.now(), tz)  # type: ignore[arg-type]
 
 
-def _lead_service(rt: Runtime, nurse: Nurse, service_id: str) -> Service | None:
+def lead_service(rt: Runtime, nurse: Nurse, service_id: str) -> Service | None:
     for s in lead_services(rt.config, nurse):
         if s.id == service_id:
             return s
@@ -68,10 +68,10 @@ async def _lead_api(request: Request) -> tuple[Runtime, Session, Service]:
     """The signed-in lead and the service the query names; raises the client error otherwise
     (answered by the app's one error response)."""
     rt = request_runtime(request)
-    session = await _session(request)
+    session = await staff_session(request)
     if session is None:
         raise NotAuthenticated()
-    service = _lead_service(rt, session.nurse, request.query_params.get("service", ""))
+    service = lead_service(rt, session.nurse, request.query_params.get("service", ""))
     if service is None:
         raise NotAuthorized("Only the service's leads can see this.")
     return rt, session, service
@@ -79,7 +79,7 @@ async def _lead_api(request: Request) -> tuple[Runtime, Session, Service]:
 
 # -- lead overview ---------------------------------------------------------------------------------
 async def overview_page(request: Request) -> Response:
-    lead = await _lead_page(request)
+    lead = await lead_page(request)
     if isinstance(lead, Response):
         return lead
     rt, session, services = lead
@@ -94,7 +94,7 @@ async def overview_page(request: Request) -> Response:
 
 async def overview_csv(request: Request) -> Response:
     rt = request_runtime(request)
-    session = await _session(request)
+    session = await staff_session(request)
     if session is None:
         return error_response(NotAuthenticated())
     services = lead_services(rt.config, session.nurse)
@@ -119,13 +119,13 @@ async def overview_api(request: Request) -> Response:
 
 # -- audit log -------------------------------------------------------------------------------------
 async def audit_page(request: Request) -> Response:
-    lead = await _lead_page(request)
+    lead = await lead_page(request)
     if isinstance(lead, Response):
         return lead
     rt, session, services = lead
-    service = _lead_service(rt, session.nurse, request.query_params.get("service", services[0].id))
+    service = lead_service(rt, session.nurse, request.query_params.get("service", services[0].id))
     if service is None:
-        return _forbidden_page(request)
+        return forbidden_page(request)
     entries = await _dash(rt).audit.read(service.id)
     await _dash(rt).audit.record(service.id, session.nurse.username, "view_audit")
     tz = service.timezone
@@ -144,7 +144,7 @@ async def audit_api(request: Request) -> Response:
 
 # -- canned replies --------------------------------------------------------------------------------
 async def canned_page(request: Request) -> Response:
-    lead = await _lead_page(request)
+    lead = await lead_page(request)
     if isinstance(lead, Response):
         return lead
     rt, session, services = lead
@@ -156,15 +156,15 @@ async def canned_page(request: Request) -> Response:
 
 async def canned_post(request: Request) -> Response:
     rt = request_runtime(request)
-    session = await _session(request)
+    session = await staff_session(request)
     if session is None:
         return RedirectResponse("/nurse/login", status_code=303)
     form = await request.form()
     if not csrf_ok(session.csrf, str(form.get("csrf", ""))):
         return Response("Forbidden", status_code=CsrfFailed.http_status)
-    service = _lead_service(rt, session.nurse, str(form.get("service", "")))
+    service = lead_service(rt, session.nurse, str(form.get("service", "")))
     if service is None:
-        return _forbidden_page(request)
+        return forbidden_page(request)
     action = str(form.get("action", ""))
     lang = str(form.get("lang", "nb"))
     target = f"/lead/canned?lang={lang if lang in ('nb', 'nn', 'en') else 'nb'}"
@@ -184,7 +184,7 @@ async def canned_post(request: Request) -> Response:
 
 async def canned_api(request: Request) -> Response:
     rt = request_runtime(request)
-    session = await _session(request)
+    session = await staff_session(request)
     if session is None:
         return error_response(NotAuthenticated())
     out: dict[str, Any] = {}
@@ -196,7 +196,7 @@ async def canned_api(request: Request) -> Response:
 # -- a nurse's queue over the API ------------------------------------------------------------------
 async def queue_api(request: Request) -> Response:
     rt = request_runtime(request)
-    session = await _session(request)
+    session = await staff_session(request)
     if session is None:
         return error_response(NotAuthenticated())
     service = request.path_params["service"]

@@ -45,7 +45,7 @@ def client_of(request: Request) -> str:
     return str((request.scope.get("state") or {}).get("client_key", "unknown"))
 
 
-def _lang(request: Request) -> str:
+def page_lang(request: Request) -> str:
     return i18n.pick_language(request.query_params.get("lang"),
                               request.headers.get("accept-language"))
 
@@ -80,7 +80,7 @@ def preloads(name: str) -> list[tuple[str, str]]:
 
 
 def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    lang = ctx.pop("lang", None) or _lang(request)
+    lang = ctx.pop("lang", None) or page_lang(request)
     env = i18n.environment(lang)
     env.globals.setdefault("asset", asset)
     env.globals.setdefault("preloads", preloads)
@@ -183,7 +183,7 @@ async def service_page(request: Request) -> Response:
     if service is None:
         return render(request, "not_found.html", status=404, crisis=crisis_numbers(rt))
     (waiting,) = await _waiting_counts(rt, [service])
-    lang = _lang(request)
+    lang = page_lang(request)
     status = service_status(rt, service, waiting)
     on_duty = len(await rt.actions.dashboard.on_duty(service.id)) if status["open"] else 0
     return render(request, "service.html", lang=lang, s=status,
@@ -191,6 +191,7 @@ async def service_page(request: Request) -> Response:
                   crisis=crisis_numbers(rt, service.municipality, lang),
                   welcome=service.welcome.get(lang, ""),
                   idporten=page_flag(rt.extensions, "login"),
+                  info_pages=await rt.actions.dashboard.info.pages.count(service.id) > 0,
                   vapid_public_key=vapid_key(rt))
 
 
@@ -248,7 +249,7 @@ async def login(request: Request) -> Response:
         if err.http_status in (429, 503):
             response.headers["retry-after"] = "60" if err.http_status == 429 else "2"
         return response
-    lang = _lang(request)
+    lang = page_lang(request)
     response = RedirectResponse(f"/nurse?lang={lang}", status_code=303)
     _set_cookie(rt, response, SESSION_COOKIE, cookie, 12 * 3600)
     response.set_cookie(DEVICE_COOKIE, rt.accounts.remember_device(device, username),

@@ -36,6 +36,7 @@ from starlette.routing import Route
 from chat import i18n
 from chat.domain.staff import lead_services
 from chat.errors import BadJson, BadSubscription, ClientError
+from chat.store.infopages import InfoPages
 from chat.web.http import read_json
 from chat.web.pages import SESSION_COOKIE as STAFF_COOKIE
 from chat.web.pages import crisis_numbers, render
@@ -55,7 +56,14 @@ from identity_bridge.epj.proposal import answer_refusal
 from identity_bridge.epj.wish import MAX_TEXT as WISH_TEXT
 from identity_bridge.epj.wish import Wish, withdrawn
 
-from .appointments import AppointmentTexts, AppointmentView, WishView, split, wish_view
+from .appointments import (
+    AppointmentTexts,
+    AppointmentView,
+    WishView,
+    split,
+    wish_view,
+    with_info_links,
+)
 from .logins import PERSON_TTL, SESSION_COOKIE, YouthSession
 from .service import IdentityWeb
 
@@ -109,6 +117,17 @@ async def _own_record(bridge: AppointmentBridge, request: Request, s: YouthSessi
     return await bridge.appointment_store.get(s.person, aid) if _AID.match(aid) else None
 
 
+async def _info_links(bridge: AppointmentBridge, records: list[AppointmentRecord], lang: str,
+                      *views: list[AppointmentView]) -> list[list[AppointmentView]]:
+    """Each list of rows with links to the services' pages on their kinds of appointment."""
+    her_service: dict[int, str] = {}
+    for sid, her in sorted(bridge.epj_receivers.items()):
+        her_service.setdefault(her, sid)  # an EPJ serving several services: the first one's
+    pages = {sid: await InfoPages(bridge.rt.redis).slugs(sid) for sid in set(her_service.values())}
+    return [with_info_links(v, records, bridge.appointment_texts, her_service, pages, lang)
+            for v in views]
+
+
 async def page(bridge: AppointmentBridge, request: Request) -> Response:
     s = await _session(bridge, request)
     lang = _lang(request)
@@ -118,6 +137,7 @@ async def page(bridge: AppointmentBridge, request: Request) -> Response:
     if s is not None:
         records = await bridge.appointment_store.list(s.person)
         upcoming, past = split(records, bridge.appointment_texts, lang, _now(bridge))
+        upcoming, past = await _info_links(bridge, records, lang, upcoming, past)
         names = {sid: svc.name for sid, svc in bridge.rt.config.services.items()}
         wishes = [wish_view(w, names, lang)
                   for w in await WishStore(bridge.appointment_store).list(s.person)]

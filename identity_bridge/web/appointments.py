@@ -13,18 +13,22 @@ The service's own text per appointment type comes from the services file:
 [appointments.types.SAMTALE]
 name = { nb = "Samtale", nn = "Samtale", en = "Conversation" }
 about = { nb = "Du og helsesykepleieren snakker om det du vil.", nn = "…", en = "…" }
+info = "hva-skjer"   # optional: the service's information page that says more
 ```
-A language missing falls back to bokmål; a type missing shows the EPJ's SUMMARY only.
+A language missing falls back to bokmål; a type missing shows the EPJ's SUMMARY only. ``info``
+links the row to ``/s/<service>/info/<slug>`` of the service the appointment's EPJ serves,
+when that service has such a page (``with_info_links``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_date
 
+from chat.domain.infopage import SLUG
 from chat.errors import ConfigError
 from identity_bridge.epj.appointment_record import AppointmentRecord, AppointmentState
 from identity_bridge.epj.ical import OSLO
@@ -39,6 +43,7 @@ _BABEL_LOCALE = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
 class TypeText:
     name: Mapping[str, str]
     about: Mapping[str, str]
+    info: str = ""  # the slug of the service's information page on this kind of appointment
 
     def pick(self, which: Mapping[str, str], lang: str) -> str:
         return which.get(lang) or which.get("nb", "")
@@ -72,11 +77,14 @@ def parse_appointments(raw: object) -> AppointmentTexts:
         raise ConfigError("[appointments.types] must be a table")
     out: dict[str, TypeText] = {}
     for code, table in types.items():
-        if not isinstance(table, dict) or set(table) - {"name", "about"}:
-            raise ConfigError(f"[appointments.types.{code}] takes name and about")
+        if not isinstance(table, dict) or set(table) - {"name", "about", "info"}:
+            raise ConfigError(f"[appointments.types.{code}] takes name, about and info")
+        info = table.get("info", "")
+        if not isinstance(info, str) or (info and not SLUG.fullmatch(info)):
+            raise ConfigError(f"[appointments.types.{code}].info must be a page slug")
         out[str(code).upper()] = TypeText(
             _words(table.get("name"), f"[appointments.types.{code}].name"),
-            _words(table.get("about"), f"[appointments.types.{code}].about"))
+            _words(table.get("about"), f"[appointments.types.{code}].about"), info)
     return AppointmentTexts(out)
 
 
@@ -100,6 +108,7 @@ class AppointmentView:
     waiting_long: bool = False  # a cancellation the EPJ has not answered for a day
     started: bool = False
     can_answer: bool = False  # a nurse's proposal the youth may accept or decline
+    info_url: str = ""  # the service's information page on this kind of appointment
 
 
 def _clock(moment: datetime, lang: str) -> str:
@@ -141,6 +150,29 @@ def split(records: list[AppointmentRecord], texts: AppointmentTexts, lang: str,
     upcoming = [view(r, texts, lang, now) for r in records if r.end > now]
     past = [view(r, texts, lang, now) for r in reversed(records) if r.end <= now]
     return upcoming, past
+
+
+_COMING = frozenset({AppointmentState.BOOKED, AppointmentState.CANCEL_SENT,
+                     AppointmentState.CANCEL_REFUSED, AppointmentState.PROPOSED,
+                     AppointmentState.BOOKING_SENT})
+
+
+def with_info_links(views: list[AppointmentView], records: list[AppointmentRecord],
+                    texts: AppointmentTexts, service_of_her: Mapping[int, str],
+                    pages: Mapping[str, set[str]], lang: str) -> list[AppointmentView]:
+    """``views`` with a link to the information page of their type, where the type names one
+    (``info``) and the service the record's EPJ serves has that page (``pages``: service ->
+    its slugs). Only appointments still to come: the page is for coming prepared."""
+    by_aid = {r.aid: r for r in records if r.state in _COMING}
+    out = []
+    for v in views:
+        record = by_aid.get(v.aid) if not v.started else None
+        kind = texts.types.get(record.type_code) if record else None
+        service = service_of_her.get(record.epj_her, "") if record else ""
+        if kind and kind.info and kind.info in pages.get(service, set()):
+            v = replace(v, info_url=f"/s/{service}/info/{kind.info}?lang={lang}")
+        out.append(v)
+    return out
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from tests.browser.conftest import PHONE, Factory, axe_violations, describe
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/s/demo-skole", "/s/closed-clinic", "/personvern", "/nurse/login"]
+PAGES = ["/", "/s/demo-skole", "/s/closed-clinic", "/personvern", "/nurse/login",
+         "/s/demo-skole/info"]
 LANGS = ["nb", "nn", "en"]
 
 

@@ -53,10 +53,17 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
         assert push, rest
         fiks = re.search(r"KS Fiks:\s+(\S+)", rest)
         assert fiks, rest
+        sysvak = re.search(r"SYSVAK:\s+(\S+)", rest)
+        assert sysvak, rest
         assert f"http://127.0.0.1:{port}/" == youth_url
         async with httpx.AsyncClient() as http:
             page = await http.get(youth_url)
             assert page.status_code == 200 and "helseprat" in page.text
+            # The demo services publish their information pages, in three languages.
+            vaccines = await http.get(youth_url + "s/demo-skole/info/skolevaksiner?lang=nn")
+            assert vaccines.status_code == 200 and "Vaksinar på skulen" in vaccines.text
+            assert 'href="/s/demo-hfu/info?lang=en"' in (
+                await http.get(youth_url + "s/demo-hfu?lang=en")).text
             # The identity bridge is configured against the local ID-porten lookalike.
             consent = await http.get(youth_url + "logg-inn")
             assert consent.status_code == 200
@@ -65,6 +72,10 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
             assert (await http.get(push.group(1) + "/_test/health")).status_code == 200
             # The Fiks stand-in answers (the web server read its [concern] table at start).
             assert (await http.get(fiks.group(1) + "/_dev/health")).status_code == 200
+            # The SYSVAK stand-in answers, and refuses a call without a DPoP-bound token.
+            assert (await http.get(sysvak.group(1) + "/_dev/health")).status_code == 200
+            refused = await http.post(sysvak.group(1) + "/sysvak/v1/vaksinasjoner", content=b"")
+            assert refused.status_code == 401
         assert (tmp_path / "var" / "pushservice" / "pushservice.log").exists()
         # The private Redis lives under the data folder, with AOF on.
         assert list((tmp_path / "var" / "redis" / "appendonlydir").glob("*.aof"))

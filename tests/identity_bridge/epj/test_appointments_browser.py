@@ -20,6 +20,8 @@ from joserfc.jwk import RSAKey
 from playwright.async_api import Browser, BrowserContext, Page
 
 from chat.client.protocol import nurse_connect, nurse_login
+from chat.store.client import connect
+from devservices.demo import ensure_demo_pages
 from devservices.epj.app import DECLINE_TEXT, REFUSAL_TEXT
 from devservices.epj.process import EpjStandinProcess
 from devservices.idporten.process import IdPortenLookalike
@@ -152,8 +154,14 @@ async def until_shown(page: Page, count: int) -> None:
 
 async def test_the_youth_sees_the_appointment_in_three_languages_and_gets_an_ics(
         phone: Page, appt_site: ApptSite) -> None:
+    # The service the EPJ serves (the first of its receivers) publishes "what happens".
+    redis = connect(appt_site.web.redis_url)
+    await ensure_demo_pages(redis, ["demo-hfu"])
+    await redis.aclose()
     await log_in_and_open(phone, appt_site)
     card = phone.locator("#upcoming li.appointment", has_text="Helsestasjonen, rom 2")
+    more = card.locator("p.about-more a")
+    assert await more.get_attribute("href") == "/s/demo-hfu/info/hva-skjer?lang=nb"
     text = await card.inner_text()
     assert "Samtale med helsesykepleier" in text
     assert "kl. 14.00–14.30" in text

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chat.errors import ConfigError
-from identity_bridge.epj.appointment_record import AppointmentRecord, from_event
+from identity_bridge.epj.appointment_record import (
+    AppointmentRecord,
+    AppointmentState,
+    from_event,
+)
 from identity_bridge.epj.ical import CalendarEvent, EventStatus
 from identity_bridge.web.appointments import parse_appointments, split, view
 
@@ -52,3 +57,37 @@ def test_upcoming_and_past_and_what_may_be_cancelled() -> None:
     upcoming, past = split([gone, soon, fixed], parse_appointments(None), "nb", NOW)
     assert [v.can_cancel for v in upcoming] == [True, False]
     assert len(past) == 1 and not past[0].can_cancel
+
+
+def test_a_type_links_to_its_information_page_where_the_service_has_it() -> None:
+    from identity_bridge.web.appointments import with_info_links
+
+    texts = parse_appointments({"types": {"SAMTALE": {"name": "Samtale", "info": "hva-skjer"},
+                                          "ANNET": {"name": "Annet"}}})
+    talk = _record(NOW + timedelta(days=1))
+    other = _record(NOW + timedelta(days=2), "ANNET")
+    views = [view(talk, texts, "nn", NOW)]
+    linked = with_info_links(views, [talk], texts, {8000100: "skole-1"},
+                             {"skole-1": {"hva-skjer"}}, "nn")
+    assert linked[0].info_url == "/s/skole-1/info/hva-skjer?lang=nn"
+    # No such page at that service, or the EPJ serves no service we know: no link.
+    assert with_info_links(views, [talk], texts, {8000100: "skole-1"},
+                           {"skole-1": set()}, "nn")[0].info_url == ""
+    assert with_info_links(views, [talk], texts, {}, {"skole-1": {"hva-skjer"}},
+                           "nn")[0].info_url == ""
+    # A cancelled or past appointment needs no "what happens".
+    cancelled = replace(talk, state=AppointmentState.CANCELLED)
+    assert with_info_links([view(cancelled, texts, "nb", NOW)], [cancelled], texts,
+                           {8000100: "skole-1"}, {"skole-1": {"hva-skjer"}}, "nb")[0].info_url == ""
+    past = _record(NOW - timedelta(days=1))
+    assert with_info_links([view(past, texts, "nb", NOW)], [past], texts, {8000100: "skole-1"},
+                           {"skole-1": {"hva-skjer"}}, "nb")[0].info_url == ""
+    untyped = [view(other, texts, "nb", NOW)]
+    assert with_info_links(untyped, [other], texts, {8000100: "skole-1"},
+                           {"skole-1": {"hva-skjer"}}, "nb")[0].info_url == ""
+
+
+@pytest.mark.parametrize("info", ["Hva Skjer", "../x", 3])
+def test_an_info_slug_must_be_a_slug(info: object) -> None:
+    with pytest.raises(ConfigError):
+        parse_appointments({"types": {"A": {"name": "x", "info": info}}})

@@ -1,0 +1,1 @@
+"""A stand-in for SYSVAK, the national immunisation registry (FHI): XML over HelseID + DPoP."""
