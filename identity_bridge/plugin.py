@@ -25,7 +25,9 @@ from identity_bridge.concern.link import ConcernLink
 from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
 from identity_bridge.personseal import PersonSealer
-from identity_bridge.web import appointment_routes, routes, sockets
+from identity_bridge.records.config import ProvesvarSettings, parse_provesvar
+from identity_bridge.records.provesvar import ProvesvarClient
+from identity_bridge.web import appointment_routes, result_routes, routes, sockets
 from identity_bridge.web.appointments import AppointmentTexts, parse_appointments
 from identity_bridge.web.config import EpjLink, parse_epj, parse_idporten, read_person_key
 from identity_bridge.web.journal import JournalLink, JournalUnavailable
@@ -40,6 +42,7 @@ class BridgeSettings:
     epj: EpjLink | None  # the journal link, when [epj] is configured
     appointments: AppointmentTexts = field(default_factory=AppointmentTexts)
     concern: ConcernSettings | None = None  # where concern reports go, when [concern] is set
+    provesvar: ProvesvarSettings | None = None  # the test results service, when configured
 
 
 def bridge_settings(config: Config) -> BridgeSettings | None:
@@ -52,8 +55,11 @@ def bridge_settings(config: Config) -> BridgeSettings | None:
         return None
     raw, base = concern_section(config.sections, config.env, config.services_file.parent)
     concern = parse_concern(raw, base, config.municipalities)
+    provesvar = parse_provesvar(config.sections.get("provesvar"),
+                                base=config.services_file.parent)
     return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj,
-                          parse_appointments(config.sections.get("appointments")), concern)
+                          parse_appointments(config.sections.get("appointments")), concern,
+                          provesvar)
 
 
 def create(config: Config) -> IdentityBridge | None:
@@ -88,6 +94,8 @@ class IdentityBridge:
         self.appointments: AppointmentStore | None = None
         self.proposals: ProposalLink | None = None
         self.concern: ConcernLink | None = None
+        self.results: ProvesvarClient | None = None
+        self.sealer = PersonSealer(settings.person_key)
         self.relays: dict[int, StatusRelay] = {}  # id(dashboard connection) -> its relay
 
     @property
@@ -111,6 +119,14 @@ class IdentityBridge:
         return self.concern
 
     @property
+    def person_sealer(self) -> PersonSealer:
+        return self.sealer
+
+    @property
+    def provesvar(self) -> ProvesvarClient | None:
+        return self.results
+
+    @property
     def appointment_texts(self) -> AppointmentTexts:
         return self.settings.appointments
 
@@ -121,7 +137,7 @@ class IdentityBridge:
 
     def routes(self) -> Sequence[BaseRoute]:
         return [*routes.routes(self), *appointment_routes.routes(self),
-                *concern_routes.routes(self)]
+                *concern_routes.routes(self), *result_routes.routes(self)]
 
     async def start(self, rt: Runtime) -> None:
         self.runtime = rt
@@ -132,6 +148,8 @@ class IdentityBridge:
         self.appointments = AppointmentStore(rt.redis, PersonSealer(self.settings.person_key),
                                              timedelta(0))
         self.concern = ConcernLink(rt, self.settings.concern, self.settings.person_key)
+        if self.settings.provesvar is not None:
+            self.results = ProvesvarClient(self.settings.provesvar)
         if self.settings.epj is not None:
             self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
             await self.journal.start()
@@ -141,6 +159,8 @@ class IdentityBridge:
     async def stop(self) -> None:
         if self.concern is not None:
             await self.concern.aclose()
+        if self.results is not None:
+            await self.results.aclose()
         if self.journal is not None:
             await self.journal.stop()
         if self.proposals is not None:

@@ -161,12 +161,13 @@ def check_client_assertion(
     return client
 
 
-def issue_token(server_key: ECKey, issuer: str, client: Client, jkt: str) -> tuple[str, int]:
+def issue_token(server_key: ECKey, issuer: str, client: Client, jkt: str, *,
+                scope: str = SCOPE) -> tuple[str, int]:
     now = int(time.time())
     claims = {
         "iss": issuer,
         "client_id": client.client_id,
-        "scope": SCOPE,
+        "scope": scope,
         "iat": now,
         "exp": now + TOKEN_TTL_S,
         "jti": str(uuid.uuid4()),
@@ -183,6 +184,8 @@ def check_resource(
     server_key: ECKey,
     issuer: str,
     store: Store,
+    *,
+    scope: str = SCOPE,
 ) -> dict[str, Any]:
     """A DPoP-bound access token plus a proof over this request; returns the token claims."""
     scheme, _, token = (authorization or "").partition(" ")
@@ -194,8 +197,8 @@ def check_resource(
         raise Refused("invalid_token", "access token invalid", 401) from None
     if claims.get("iss") != issuer or int(claims.get("exp", 0)) <= time.time():
         raise Refused("invalid_token", "access token expired or foreign", 401)
-    if SCOPE not in str(claims.get("scope", "")).split():
-        raise Refused("insufficient_scope", "scope nhn:msh/api required", 403)
+    if scope not in str(claims.get("scope", "")).split():
+        raise Refused("insufficient_scope", f"scope {scope} required", 403)
     try:
         proof = check_dpop(proof_header, method, url, store)
     except Refused as exc:
