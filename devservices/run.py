@@ -3,10 +3,11 @@
 Starts a private Redis under ./var (unless REDIS_URL is set), the local stand-ins for the
 national services (NHN's message service and HelseID's token endpoint, the ID-porten
 lookalike with this server registered as its client, a Web Push service whose origin the
-web server is told to allow, and KS Fiks' concern-report API holding the demo municipality's
-key), the `epj` outbox worker, and the web server
-with the demo municipality, nurse and keys; prints where to go. Production never runs this: it
-runs the Procfile's processes against the real services.
+web server is told to allow, KS Fiks' concern-report API holding the demo municipality's
+key, and Pasientens prøvesvar's FHIR API with test results for every synthetic person), the
+`epj` outbox worker, and the web server with the demo municipality, nurse and keys; prints
+where to go. Production never runs this: it runs the Procfile's processes against the real
+services.
 """
 
 from __future__ import annotations
@@ -130,6 +131,19 @@ def _start_fiks(data_dir: Path, env: dict[str, str]) -> Any:
     return fiks
 
 
+def _start_provesvar(data_dir: Path, env: dict[str, str]) -> Any:
+    """The Pasientens prøvesvar stand-in; the web server gets its ``[provesvar]`` table
+    through ``HELSEPRAT_PROVESVAR_FILE``."""
+    from devservices.provesvar.process import dev_setup
+
+    work = data_dir / "provesvar"
+    standin, key_file = dev_setup(work)
+    table = work / "provesvar.toml"
+    table.write_text(standin.table(key_file))
+    env["HELSEPRAT_PROVESVAR_FILE"] = str(table)
+    return standin
+
+
 def main(argv: list[str] | None = None) -> int:
     from chat.server.logs import setup_logging
 
@@ -193,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         fiks = _start_fiks(data_dir, env)
         cleanups.append(fiks.stop)
 
+        # Pasientens prøvesvar: every synthetic person has a few test results.
+        provesvar = _start_provesvar(data_dir, env)
+        cleanups.append(provesvar.stop)
+
         # The ID-porten lookalike, and the web server configured as its relying party.
         idp = _start_idporten(data_dir, base, env)
         cleanups.append(idp.stop)
@@ -217,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  ID-porten (test): {idp.issuer}  (synthetic test persons aged 13-19)\n"
             f"  Push service:     {push.base}  (a Web Push stand-in)\n"
             f"  KS Fiks:          {fiks.url}  (concern reports, /_dev/reports)\n"
+            f"  Prøvesvar:        {provesvar.url}  (FHIR test results, /_dev/mode)\n"
             f"  Data and Redis:   {data_dir}\n"
             "  Stop with Ctrl-C.\n",
             flush=True,

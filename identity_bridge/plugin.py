@@ -25,7 +25,11 @@ from identity_bridge.concern.link import ConcernLink
 from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
 from identity_bridge.personseal import PersonSealer
-from identity_bridge.records.config import ProvesvarSettings, parse_provesvar
+from identity_bridge.records.config import (
+    ProvesvarSettings,
+    parse_provesvar,
+    provesvar_section,
+)
 from identity_bridge.records.provesvar import ProvesvarClient
 from identity_bridge.web import appointment_routes, result_routes, routes, sockets
 from identity_bridge.web.appointments import AppointmentTexts, parse_appointments
@@ -55,8 +59,9 @@ def bridge_settings(config: Config) -> BridgeSettings | None:
         return None
     raw, base = concern_section(config.sections, config.env, config.services_file.parent)
     concern = parse_concern(raw, base, config.municipalities)
-    provesvar = parse_provesvar(config.sections.get("provesvar"),
-                                base=config.services_file.parent)
+    raw_provesvar, provesvar_base = provesvar_section(config.sections, config.env,
+                                                      config.services_file.parent)
+    provesvar = parse_provesvar(raw_provesvar, base=provesvar_base)
     return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj,
                           parse_appointments(config.sections.get("appointments")), concern,
                           provesvar)

@@ -10,10 +10,14 @@ scope = "nhn:provesvar/read"
 key_file = "/run/secrets/helseid-client.jwk"       # relative to the services file's folder
 timeout_s = 5                                      # the page says "try again later" after this
 ```
+Or, without the table in the services file, a file of its own named by
+``HELSEPRAT_PROVESVAR_FILE`` (``make run`` writes one for the stand-in); its paths are
+relative to that file's folder.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,3 +69,21 @@ def parse_provesvar(raw: object, *, base: Path) -> ProvesvarSettings | None:
                               audience=_text(raw, "audience"),
                               scope=scope if isinstance(scope, str) and scope else SCOPE)
     return ProvesvarSettings(_text(raw, "base_url").rstrip("/"), helseid, key, float(timeout))
+
+
+def provesvar_section(sections: Mapping[str, Mapping[str, object]], env: Mapping[str, str],
+                      services_dir: Path) -> tuple[object, Path]:
+    """The raw ``[provesvar]`` table and the folder its paths are relative to."""
+    if "provesvar" in sections:
+        return sections["provesvar"], services_dir
+    name = env.get("HELSEPRAT_PROVESVAR_FILE", "")
+    if not name:
+        return None, services_dir
+    path = Path(name)
+    try:
+        table = tomllib.loads(path.read_text()).get("provesvar")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"HELSEPRAT_PROVESVAR_FILE: {exc}") from None
+    if not isinstance(table, dict):
+        raise ConfigError("HELSEPRAT_PROVESVAR_FILE has no [provesvar] table")
+    return table, path.parent
