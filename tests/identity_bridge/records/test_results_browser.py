@@ -38,6 +38,7 @@ from tests.identity_bridge.web.conftest import (  # noqa: F401 - fixtures
     start_site,
 )
 from tests.identity_bridge.web.test_identity_journey import TwoOrigins, idporten_login
+from tests.system.test_privacy import aof_text
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +52,9 @@ class ResultSite:
     web: WebProcess
     idp: IdPortenLookalike
     standin: ProvesvarProcess
-    person: dict[str, Any]
+    person: dict[str, Any]  # 15 years old
+    older: dict[str, Any]  # 17 years old
+    redis: RedisProcess
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +72,16 @@ async def result_site(
         work_dir=tmp_path_factory.mktemp("results-idporten"))
     await asyncio.to_thread(idp.start)
     assert idp.persons_file is not None
-    person = next(p for p in json.loads(idp.persons_file.read_text(encoding="utf-8"))
-                  if p["age"] == 15)
+    persons = json.loads(idp.persons_file.read_text(encoding="utf-8"))
+    person = next(p for p in persons if p["age"] == 15)
+    older = next(p for p in persons if p["age"] == 17)
     standin, key_file = await asyncio.to_thread(dev_setup,
                                                 tmp_path_factory.mktemp("results-standin"))
     web = await start_site(tmp_path_factory.mktemp("results-web"), redis_proc.url,
                            idporten_table(idp.issuer, rp_key_file)
                            + standin.table(key_file, timeout_s=2.0), port)
     try:
-        yield ResultSite(web, idp, standin, person)
+        yield ResultSite(web, idp, standin, person, older, redis_proc)
     finally:
         await asyncio.to_thread(web.stop)
         await asyncio.to_thread(standin.stop)
@@ -96,12 +100,12 @@ async def phone(browser: Browser, result_site: ResultSite) -> AsyncIterator[Page
     assert not guard.foreign, guard.foreign
 
 
-async def log_in_and_open(page: Page, site: ResultSite) -> None:
+async def log_in_and_open(page: Page, site: ResultSite, pid: str = "") -> None:
     await page.goto("/mine")
     await page.click("#login")
     await page.wait_for_url("**/logg-inn*")
     await page.click("#consent-yes")
-    await idporten_login(page, site, site.person["pid"])
+    await idporten_login(page, site, pid or site.person["pid"])
     await page.wait_for_selector("#results-link")
     await page.click("#results-link")
     await page.wait_for_url("**/mine/provesvar*")
@@ -127,7 +131,8 @@ async def test_a_result_and_a_held_back_one_then_who_looked(
     assert "Negativ" not in held_text and "Positiv" not in held_text
     ask = held.locator("a.ask-conversation")
     assert await ask.inner_text() == "Be om en samtale"
-    assert (await ask.get_attribute("href") or "").startswith("/s/")
+    href = await ask.get_attribute("href") or ""
+    assert href.startswith("/s/") and not href.startswith("/s/?")
     body = await phone.locator("main").inner_text()
     for raw in ("Syfilis", "43304-5", "NEG", "NORN", "final", result_site.person["pid"]):
         assert raw not in body
@@ -147,6 +152,10 @@ async def test_a_result_and_a_held_back_one_then_who_looked(
     assert await rows.count() == 3  # the three views of the results page
     await axe_clean_at_360(phone)
 
+    # The way to a conversation leads to a service's start page.
+    await phone.goto(href)
+    assert await phone.locator("#start").count() == 1
+
     # Logged out: nothing of it.
     await phone.context.clear_cookies()
     await phone.goto("/mine/provesvar")
@@ -154,6 +163,17 @@ async def test_a_result_and_a_held_back_one_then_who_looked(
     assert await phone.locator("#login").count() == 1
     await phone.goto("/mine/innsyn")
     assert await phone.locator("tr.access").count() == 0
+
+
+async def test_from_16_the_page_says_parents_are_out_and_the_markings_still_hold(
+        phone: Page, result_site: ResultSite) -> None:
+    await log_in_and_open(phone, result_site, result_site.older["pid"])
+    assert await phone.locator("li.result").count() == 3
+    assert "Foreldrene dine får ikke se prøvesvarene dine" in await phone.locator(
+        "main").inner_text()
+    assert await phone.locator("li.result .youth-only").count() == 0
+    assert await phone.locator("li.result[data-kind=syphilis]").count() == 0
+    await axe_clean_at_360(phone)
 
 
 @pytest.mark.parametrize(("mode", "words"), [
@@ -176,10 +196,14 @@ async def test_nothing_of_a_result_or_the_person_is_kept(
     assert await phone.locator("li.result").count() == 3
     pid = result_site.person["pid"]
     dump = await redis_dump(result_site.web.redis_url)
-    assert dump
+    assert any(key.startswith("ya:") for key, _ in dump)  # the scan does see the access log
     for key, text in dump:
         for secret in (pid, *RESULT_DATA):
             assert secret not in key and secret not in text, (secret, key)
+    aof = aof_text(result_site.redis)
+    assert "ya:{" in aof
+    for secret in (pid, *RESULT_DATA):
+        assert secret not in aof, secret
     for log in (result_site.web.log_text(),
                 result_site.standin.log_file.read_text(errors="replace")):
         for secret in (pid, *RESULT_DATA[:5]):
