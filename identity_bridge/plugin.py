@@ -25,13 +25,14 @@ from identity_bridge.concern.link import ConcernLink
 from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
 from identity_bridge.personseal import PersonSealer
-from identity_bridge.records.config import (
+from identity_bridge.records import result_routes
+from identity_bridge.records.provesvar import ProvesvarClient
+from identity_bridge.records.provesvar_config import (
     ProvesvarSettings,
     parse_provesvar,
     provesvar_section,
 )
-from identity_bridge.records.provesvar import ProvesvarClient
-from identity_bridge.web import appointment_routes, result_routes, routes, sockets
+from identity_bridge.web import appointment_routes, routes, sockets
 from identity_bridge.web.appointments import AppointmentTexts, parse_appointments
 from identity_bridge.web.config import EpjLink, parse_epj, parse_idporten, read_person_key
 from identity_bridge.web.journal import JournalLink, JournalUnavailable
@@ -99,8 +100,8 @@ class IdentityBridge:
         self.appointments: AppointmentStore | None = None
         self.proposals: ProposalLink | None = None
         self.concern: ConcernLink | None = None
-        self.results: ProvesvarClient | None = None
-        self.sealer = PersonSealer(settings.person_key)
+        self.results: ProvesvarClient | None = None  # per page view, nothing kept (records/)
+        self.person_sealer = PersonSealer(settings.person_key)
         self.relays: dict[int, StatusRelay] = {}  # id(dashboard connection) -> its relay
 
     @property
@@ -122,10 +123,6 @@ class IdentityBridge:
     def concern_link(self) -> ConcernLink:
         assert self.concern is not None, "the bridge is used before the app started"
         return self.concern
-
-    @property
-    def person_sealer(self) -> PersonSealer:
-        return self.sealer
 
     @property
     def provesvar(self) -> ProvesvarClient | None:

@@ -161,7 +161,7 @@ def check_client_assertion(
     return client
 
 
-def issue_token(server_key: ECKey, issuer: str, client: Client, jkt: str, *,
+def issue_token(server_key: ECKey, issuer: str, client: Client, jkt: str,
                 scope: str = SCOPE) -> tuple[str, int]:
     now = int(time.time())
     claims = {
@@ -184,7 +184,6 @@ def check_resource(
     server_key: ECKey,
     issuer: str,
     store: Store,
-    *,
     scope: str = SCOPE,
 ) -> dict[str, Any]:
     """A DPoP-bound access token plus a proof over this request; returns the token claims."""

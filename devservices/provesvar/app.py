@@ -38,8 +38,8 @@ from devservices.nhn.auth import (
     spend_jti,
 )
 from devservices.nhn.store import Store
-from identity_bridge.records.config import SCOPE
 from identity_bridge.records.fhir import FNR_SYSTEM
+from identity_bridge.records.provesvar_config import SCOPE
 
 from .data import bundle_for
 

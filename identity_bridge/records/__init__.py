@@ -1,2 +1,2 @@
-"""The youth's own health records, fetched per page view from the national services and
-never kept: test results (Pasientens prøvesvar), and the log of who looked at them."""
+"""The logged-in youth's own health records from national registries, fetched per page view
+and never stored: vaccines (SYSVAK) and the access log of who has looked (docs/records.md)."""

@@ -1,32 +1,29 @@
-"""What can go wrong fetching records: each a stable code the page words (never a traceback,
-never a part of the answer)."""
+"""The registries' failures as the page tells them: stable codes, nothing of the answer."""
 
 from __future__ import annotations
 
 from chat.errors import ClientError
 
 
-class RecordsError(ClientError):
-    code = "records_unavailable"
-    message = "The records service could not be reached."
+class RegistryUnavailable(ClientError):
+    code = "registry_unavailable"
+    message = "The registry did not answer in time or is down. Try again later."
     http_status = 503
 
 
-class RecordsUnavailable(RecordsError):
-    code = "records_unavailable"
-    message = "The records service is slow or down."
+class RegistryMalformed(ClientError):
+    code = "registry_malformed"
+    message = "The registry's answer could not be read. Nothing from it is shown."
+    http_status = 502
 
 
-class RecordsMalformed(RecordsError):
-    code = "records_malformed"
-    message = "The records service answered something that is not a valid answer."
+class RegistryOtherPerson(ClientError):
+    code = "registry_other_person"
+    message = "The registry answered about another person. Nothing from it is shown."
+    http_status = 502
 
 
-class RecordsWrongPerson(RecordsError):
-    code = "records_wrong_person"
-    message = "The records service answered about another person; nothing is shown."
-
-
-class RecordsNotConfigured(RecordsError):
-    code = "records_not_configured"
-    message = "This service has no connection to the records service."
+class RegistryRefused(ClientError):
+    code = "registry_refused"
+    message = "The registry refused the request."
+    http_status = 502

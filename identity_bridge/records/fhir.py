@@ -25,7 +25,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.observation import Observation
 
-from .errors import RecordsMalformed, RecordsWrongPerson
+from .errors import RegistryMalformed, RegistryOtherPerson
 
 FNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
 LOINC = "http://loinc.org"
@@ -62,7 +62,7 @@ def _held_back(report: DiagnosticReport) -> bool:
 def _subject(report: DiagnosticReport) -> str:
     ident = report.subject.identifier if report.subject else None
     if ident is None or ident.system != FNR_SYSTEM or not ident.value:
-        raise RecordsMalformed()
+        raise RegistryMalformed()
     return str(ident.value)
 
 
@@ -73,7 +73,7 @@ def _report(report: DiagnosticReport, observations: dict[str, Observation]) -> L
         for ref in report.result or []:
             obs = observations.get(str(ref.reference or ""))
             if obs is None:
-                raise RecordsMalformed()
+                raise RegistryMalformed()
             interpretations.extend(_codes(obs.interpretation)[:1] or [""])
     security = frozenset(_codes(report.meta.security if report.meta else None,
                                 SECURITY_SYSTEM))
@@ -84,11 +84,11 @@ def _report(report: DiagnosticReport, observations: dict[str, Observation]) -> L
 
 
 def parse_reports(body: object, pid: str) -> list[LabReport]:
-    """The person's reports from one answer; RecordsMalformed or RecordsWrongPerson else."""
+    """The person's reports from one answer; RegistryMalformed or RegistryOtherPerson else."""
     try:
         bundle = Bundle.model_validate(body)
     except (ValueError, TypeError):
-        raise RecordsMalformed() from None
+        raise RegistryMalformed() from None
     reports: list[DiagnosticReport] = []
     observations: dict[str, Observation] = {}
     for entry in bundle.entry or []:
@@ -98,9 +98,9 @@ def parse_reports(body: object, pid: str) -> list[LabReport]:
         elif isinstance(res, Observation) and res.id:
             observations[f"Observation/{res.id}"] = res
     if len(reports) > MAX_REPORTS:
-        raise RecordsMalformed()
+        raise RegistryMalformed()
     for report in reports:
         # Checked on every report before any is used: one foreign report and nothing shows.
         if not hmac.compare_digest(_subject(report), pid):
-            raise RecordsWrongPerson()
+            raise RegistryOtherPerson()
     return [_report(r, observations) for r in reports if r.status != "entered-in-error"]

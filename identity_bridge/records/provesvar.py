@@ -20,9 +20,9 @@ from identity_bridge.epj.dpop import dpop_proof
 from identity_bridge.epj.errors import EpjError
 from identity_bridge.epj.helseid import HelseIdClient
 
-from .config import ProvesvarSettings
-from .errors import RecordsMalformed, RecordsUnavailable
+from .errors import RegistryMalformed, RegistryUnavailable
 from .fhir import FNR_SYSTEM, LabReport, parse_reports
+from .provesvar_config import ProvesvarSettings
 
 log = logging.getLogger("helseprat.records")
 
@@ -40,7 +40,7 @@ class ProvesvarClient:
         await self.http.aclose()
 
     async def reports(self, pid: str) -> list[LabReport]:
-        """The person's reports; RecordsUnavailable / RecordsMalformed / RecordsWrongPerson."""
+        """The person's reports; RegistryUnavailable / RegistryMalformed / RegistryOtherPerson."""
         url = self.settings.base_url + "/DiagnosticReport/_search"
         form = {"patient.identifier": f"{FNR_SYSTEM}|{pid}",
                 "_include": "DiagnosticReport:result"}
@@ -53,23 +53,23 @@ class ProvesvarClient:
                     "Accept": "application/fhir+json"})
             except (httpx.HTTPError, EpjError) as exc:
                 log.warning("prøvesvar not reachable: %s", type(exc).__name__)
-                raise RecordsUnavailable() from None
+                raise RegistryUnavailable() from None
             if resp.status_code == 401 and attempt == 0:
                 self.helseid.invalidate()  # a token the server no longer takes: once more
                 continue
             break
         if resp.status_code != 200:
             log.warning("prøvesvar answered %s", resp.status_code)
-            raise RecordsUnavailable()
+            raise RegistryUnavailable()
         if len(resp.content) > MAX_ANSWER:
-            raise RecordsMalformed()
+            raise RegistryMalformed()
         try:
             body = resp.json()
         except ValueError:
             log.warning("prøvesvar answered no JSON")
-            raise RecordsMalformed() from None
+            raise RegistryMalformed() from None
         try:
             return parse_reports(body, pid)
-        except RecordsMalformed:
+        except RegistryMalformed:
             log.warning("prøvesvar answered no valid FHIR bundle")
             raise

@@ -37,3 +37,9 @@ def concern_reports(cid: str) -> str:
     Only the reference and the status history; the report itself is never stored. Same hash
     tag and lifetime as the conversation."""
     return f"c:{{{cid}}}:concern"
+
+
+def person_access(tag: str) -> str:
+    """List (newest first) of JSON {at, k}: when the person's records were fetched and which
+    kind. Same hash tag as the person; nothing of the records themselves."""
+    return f"yp:{{{tag}}}:access"

@@ -13,13 +13,13 @@ import pytest
 
 from devservices.provesvar.process import ProvesvarProcess, dev_setup
 from identity_bridge.epj.keys import write_client_key
-from identity_bridge.records.config import ProvesvarSettings, parse_provesvar
 from identity_bridge.records.errors import (
-    RecordsMalformed,
-    RecordsUnavailable,
-    RecordsWrongPerson,
+    RegistryMalformed,
+    RegistryOtherPerson,
+    RegistryUnavailable,
 )
 from identity_bridge.records.provesvar import ProvesvarClient
+from identity_bridge.records.provesvar_config import ProvesvarSettings, parse_provesvar
 
 PID = "03880712345"
 
@@ -61,8 +61,8 @@ async def test_the_person_s_reports_over_helseid_and_dpop(client: ProvesvarClien
 
 
 @pytest.mark.parametrize(("mode", "error"), [
-    ("down", RecordsUnavailable), ("malformed", RecordsMalformed),
-    ("not_json", RecordsMalformed), ("other_person", RecordsWrongPerson)])
+    ("down", RegistryUnavailable), ("malformed", RegistryMalformed),
+    ("not_json", RegistryMalformed), ("other_person", RegistryOtherPerson)])
 async def test_faults_give_a_clear_error_and_no_reports(
         client: ProvesvarClient, standin: tuple[ProvesvarProcess, Path], mode: str,
         error: type[Exception]) -> None:
@@ -78,7 +78,7 @@ async def test_slow_is_unavailable_after_the_timeout(
     try:
         await c.reports(PID)  # the token first, while the stand-in is quick
         await asyncio.to_thread(proc.set_mode, "slow")
-        with pytest.raises(RecordsUnavailable):
+        with pytest.raises(RegistryUnavailable):
             await c.reports(PID)
     finally:
         await asyncio.to_thread(proc.set_mode, "ok")
@@ -91,7 +91,7 @@ async def test_a_client_the_stand_in_does_not_know_gets_nothing(
     stranger = write_client_key(tmp_path / "stranger.jwk")
     c = ProvesvarClient(replace(_settings(proc, key_file), key=stranger))
     try:
-        with pytest.raises(RecordsUnavailable):
+        with pytest.raises(RegistryUnavailable):
             await c.reports(PID)
     finally:
         await c.aclose()

@@ -196,12 +196,12 @@ async def test_nothing_of_a_result_or_the_person_is_kept(
     assert await phone.locator("li.result").count() == 3
     pid = result_site.person["pid"]
     dump = await redis_dump(result_site.web.redis_url)
-    assert any(key.startswith("ya:") for key, _ in dump)  # the scan does see the access log
+    assert any(key.endswith("}:access") for key, _ in dump)  # the scan sees the access log
     for key, text in dump:
         for secret in (pid, *RESULT_DATA):
             assert secret not in key and secret not in text, (secret, key)
     aof = aof_text(result_site.redis)
-    assert "ya:{" in aof
+    assert "}:access" in aof
     for secret in (pid, *RESULT_DATA):
         assert secret not in aof, secret
     for log in (result_site.web.log_text(),

@@ -12,9 +12,9 @@ import pytest
 from chat.errors import ConfigError
 from devservices.provesvar.data import bundle_for
 from identity_bridge.epj.keys import write_client_key
-from identity_bridge.records.config import SCOPE, parse_provesvar
-from identity_bridge.records.errors import RecordsMalformed, RecordsWrongPerson
+from identity_bridge.records.errors import RegistryMalformed, RegistryOtherPerson
 from identity_bridge.records.fhir import LabReport, parse_reports
+from identity_bridge.records.provesvar_config import SCOPE, parse_provesvar
 from identity_bridge.records.results import results_page
 
 PID = "03880712345"
@@ -36,10 +36,10 @@ def test_the_bundle_is_read_per_report_with_markings_and_held_back() -> None:
 
 
 def test_one_report_about_another_person_refuses_the_whole_answer() -> None:
-    with pytest.raises(RecordsWrongPerson):
+    with pytest.raises(RegistryOtherPerson):
         parse_reports(bundle_for(PID, subject_of=OTHER), PID)
     # Another person's complete answer, too.
-    with pytest.raises(RecordsWrongPerson):
+    with pytest.raises(RegistryOtherPerson):
         parse_reports(bundle_for(OTHER), PID)
 
 
@@ -66,7 +66,7 @@ def _broken(change: str) -> Any:
 @pytest.mark.parametrize("change", ["status", "no_subject", "foreign_system", "dangling_result",
                                     "not_a_bundle", "list", "unknown_field"])
 def test_malformed_fhir_is_refused_not_shown_in_part(change: str) -> None:
-    with pytest.raises(RecordsMalformed):
+    with pytest.raises(RegistryMalformed):
         parse_reports(_broken(change), PID)
 
 

@@ -8,7 +8,8 @@ ID-porten (docs/records.md).
 
 The identity number is opened from the person record for the one request and passed to the
 client; the answer is checked to be about that person, turned into words, and dropped. The
-access is recorded (the kind and the time only) once the answer was good.
+lookup is written to the access log (the kind and the time only) before the registry is
+asked, as the vaccines page does: the registry was asked about the person either way.
 """
 
 from __future__ import annotations
@@ -26,18 +27,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from chat import i18n
+from chat.errors import ClientError
 from chat.web.pages import crisis_numbers, render
 from chat.web.runtime import Runtime
 from identity_bridge.epj.ical import OSLO
 from identity_bridge.personseal import PersonSealer
-from identity_bridge.records.access import accesses, record_access
-from identity_bridge.records.errors import RecordsError, RecordsNotConfigured
-from identity_bridge.records.provesvar import ProvesvarClient
-from identity_bridge.records.results import ResultsPage, results_page
+from identity_bridge.web import keys
+from identity_bridge.web.logins import SESSION_COOKIE, YouthSession
+from identity_bridge.web.service import IdentityWeb
 
-from . import keys
-from .logins import SESSION_COOKIE, YouthSession
-from .service import IdentityWeb
+from .access import record_access
+from .access_log import accesses
+from .provesvar import ProvesvarClient
+from .results import ResultsPage, results_page
 
 log = logging.getLogger("helseprat.records")
 _BABEL_LOCALE = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
@@ -86,20 +88,27 @@ def _start_service(bridge: RecordsBridge) -> str:
     return (clinics or sorted(services) or [""])[0]
 
 
-async def _fetch(bridge: RecordsBridge, s: YouthSession, lang: str) -> ResultsPage:
+NOT_CONFIGURED = "not_configured"
+
+
+async def _fetch(bridge: RecordsBridge, s: YouthSession, lang: str) -> ResultsPage | str:
+    """The page, or the code of what went wrong."""
     client = bridge.provesvar
-    if client is None:
-        raise RecordsNotConfigured()
     age = _age(s)
     page = results_page([], age, lang)
     if not page.shown:
         return page  # the age rule: nothing is fetched either
-    pid = await _pid(bridge, s)
-    if pid is None:
-        raise RecordsNotConfigured()
-    reports = await client.reports(pid)
-    del pid
-    await record_access(bridge.rt.redis, s.person, "prøvesvar", _now(bridge))
+    pid = await _pid(bridge, s) if client is not None else None
+    if client is None or pid is None:
+        return NOT_CONFIGURED
+    await record_access(bridge.rt.redis, s.person, "prøvesvar", int(_now(bridge).timestamp()))
+    try:
+        reports = await client.reports(pid)
+    except ClientError as exc:
+        log.info("results not shown: %s", exc.code)
+        return exc.code
+    finally:
+        del pid
     return results_page(reports, age, lang)
 
 
@@ -111,11 +120,11 @@ async def results(bridge: RecordsBridge, request: Request) -> Response:
     has_thread = False
     if s is not None:
         has_thread = bool(await bridge.identity.threads(s))
-        try:
-            page = await _fetch(bridge, s, lang)
-        except RecordsError as exc:
-            log.info("results not shown: %s", exc.code)
-            error = exc.code
+        got = await _fetch(bridge, s, lang)
+        if isinstance(got, str):
+            error = got
+        else:
+            page = got
     response = render(request, "youth_results.html", lang=lang, logged_in=s is not None,
                       page=page, error=error, has_thread=has_thread,
                       start_service=_start_service(bridge), crisis=crisis_numbers(bridge.rt))
