@@ -3,11 +3,10 @@
 Starts a private Redis under ./var (unless REDIS_URL is set), the local stand-ins for the
 national services (NHN's message service and HelseID's token endpoint, the ID-porten
 lookalike with this server registered as its client, a Web Push service whose origin the
-web server is told to allow, KS Fiks' concern-report API holding the demo municipality's
-key, and Pasientens prøvesvar's FHIR API with test results for every synthetic person), the
-`epj` outbox worker, and the web server with the demo municipality, nurse and keys; prints
-where to go. Production never runs this: it runs the Procfile's processes against the real
-services.
+web server is told to allow, and KS Fiks' concern-report API holding the demo municipality's
+key), the `epj` outbox worker, and the web server
+with the demo municipality, nurse and keys; prints where to go. Production never runs this: it
+runs the Procfile's processes against the real services.
 """
 
 from __future__ import annotations
@@ -115,6 +114,19 @@ def _seed_appointment(standin: Any) -> str:
     return f"{person.name}, {person.age}"
 
 
+def _start_provesvar(data_dir: Path, env: dict[str, str]) -> Any:
+    """The Pasientens prøvesvar stand-in; the web server gets its ``[provesvar]`` table
+    through ``HELSEPRAT_PROVESVAR_FILE``."""
+    from devservices.provesvar.process import dev_setup
+
+    work = data_dir / "provesvar"
+    standin, key_file = dev_setup(work)
+    table = work / "provesvar.toml"
+    table.write_text(standin.table(key_file))
+    env["HELSEPRAT_PROVESVAR_FILE"] = str(table)
+    return standin
+
+
 def _start_fiks(data_dir: Path, env: dict[str, str]) -> Any:
     """The Fiks stand-in with the demo municipality's key; the web server gets its
     ``[concern]`` table through ``HELSEPRAT_CONCERN_FILE``."""
@@ -129,19 +141,6 @@ def _start_fiks(data_dir: Path, env: dict[str, str]) -> Any:
     table.write_text(concern_table(work, fiks.url, municipalities))
     env["HELSEPRAT_CONCERN_FILE"] = str(table)
     return fiks
-
-
-def _start_provesvar(data_dir: Path, env: dict[str, str]) -> Any:
-    """The Pasientens prøvesvar stand-in; the web server gets its ``[provesvar]`` table
-    through ``HELSEPRAT_PROVESVAR_FILE``."""
-    from devservices.provesvar.process import dev_setup
-
-    work = data_dir / "provesvar"
-    standin, key_file = dev_setup(work)
-    table = work / "provesvar.toml"
-    table.write_text(standin.table(key_file))
-    env["HELSEPRAT_PROVESVAR_FILE"] = str(table)
-    return standin
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         standin = _start_epj_standin(data_dir, epj_config.parent / STANDIN_CONFIG)
         cleanups.append(standin.stop)
 
+        # Pasientens prøvesvar: every synthetic person has a few test results (FHIR),
+        # for "Mine prøvesvar".
+        provesvar = _start_provesvar(data_dir, env)
+        cleanups.append(provesvar.stop)
+
         # A Web Push service: subscriptions made on it (/_test/subscriptions) can be pushed to.
         push = PushServiceProcess(log_dir=data_dir / "pushservice")
         push.start()
@@ -206,10 +210,6 @@ def main(argv: list[str] | None = None) -> int:
         # KS Fiks' concern-report API, decrypting with the demo municipality's key.
         fiks = _start_fiks(data_dir, env)
         cleanups.append(fiks.stop)
-
-        # Pasientens prøvesvar: every synthetic person has a few test results.
-        provesvar = _start_provesvar(data_dir, env)
-        cleanups.append(provesvar.stop)
 
         # The ID-porten lookalike, and the web server configured as its relying party.
         idp = _start_idporten(data_dir, base, env)
@@ -233,9 +233,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  NHN lookalike:    {nhn.url}\n"
             f"  EPJ stand-in:     {standin.url}  (an appointment for {seeded})\n"
             f"  ID-porten (test): {idp.issuer}  (synthetic test persons aged 13-19)\n"
+            f"  Prøvesvar:        {provesvar.url}  (FHIR test results, /_dev/mode)\n"
             f"  Push service:     {push.base}  (a Web Push stand-in)\n"
             f"  KS Fiks:          {fiks.url}  (concern reports, /_dev/reports)\n"
-            f"  Prøvesvar:        {provesvar.url}  (FHIR test results, /_dev/mode)\n"
             f"  Data and Redis:   {data_dir}\n"
             "  Stop with Ctrl-C.\n",
             flush=True,

@@ -51,10 +51,10 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
         lines.append(rest)
         push = re.search(r"Push service:\s+(\S+)", rest)
         assert push, rest
-        fiks = re.search(r"KS Fiks:\s+(\S+)", rest)
-        assert fiks, rest
         provesvar = re.search(r"Prøvesvar:\s+(\S+)", rest)
         assert provesvar, rest
+        fiks = re.search(r"KS Fiks:\s+(\S+)", rest)
+        assert fiks, rest
         assert f"http://127.0.0.1:{port}/" == youth_url
         async with httpx.AsyncClient() as http:
             page = await http.get(youth_url)
@@ -65,12 +65,12 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
             assert (await http.get(youth_url + "readyz")).json() == {"status": "ready"}
             # The Web Push stand-in answers, and keeps its log under the data folder.
             assert (await http.get(push.group(1) + "/_test/health")).status_code == 200
-            # The Fiks stand-in answers (the web server read its [concern] table at start).
-            assert (await http.get(fiks.group(1) + "/_dev/health")).status_code == 200
             # The prøvesvar stand-in answers; the results page is there (it asks to log in).
             assert (await http.get(provesvar.group(1) + "/_dev/health")).status_code == 200
             results = await http.get(youth_url + "mine/provesvar")
             assert results.status_code == 200 and 'id="login"' in results.text
+            # The Fiks stand-in answers (the web server read its [concern] table at start).
+            assert (await http.get(fiks.group(1) + "/_dev/health")).status_code == 200
         assert (tmp_path / "var" / "pushservice" / "pushservice.log").exists()
         # The private Redis lives under the data folder, with AOF on.
         assert list((tmp_path / "var" / "redis" / "appendonlydir").glob("*.aof"))
