@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,14 @@ from identity_bridge.records.access_log import accesses
 from identity_bridge.web import keys
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+async def leave_nothing(redis_client: aioredis.Redis) -> AsyncIterator[None]:
+    """The garbage these tests write into access logs must not meet a later module's scan of
+    the same Redis."""
+    yield
+    await redis_client.flushall()
 
 
 def _at(moment: datetime) -> int:
