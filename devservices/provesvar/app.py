@@ -5,7 +5,7 @@ lookalike's checks, devservices/nhn/auth.py) and the FHIR search.
 |---|---|
 | POST /connect/token | client credentials, private_key_jwt, DPoP (with a nonce first) |
 | POST /fhir/DiagnosticReport/_search | form ``patient.identifier=<system>|<pid>``: a Bundle |
-| POST /_dev/mode | ``{"mode": "ok" | "slow" | "down" | "malformed" | "not_json" | "other_person"}`` |
+| POST /_dev/mode | ``{"mode": "ok" | "slow" | "down" | "malformed" | "not_json" | "other_person" | "oversized"}`` |
 | GET  /_dev/health | liveness |
 
 Nothing of a request is logged (the identity number is in the body).
@@ -45,7 +45,7 @@ from .data import bundle_for
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 (a path, not a secret)
 SEARCH_PATH = "/fhir/DiagnosticReport/_search"
-MODES = ("ok", "slow", "down", "malformed", "not_json", "other_person")
+MODES = ("ok", "slow", "down", "malformed", "not_json", "other_person", "oversized")
 SLOW_S = 30.0
 OTHER_PID = "41880100095"  # a synthetic number that is nobody who logs in
 
@@ -134,6 +134,9 @@ async def search(request: Request) -> Response:
         await asyncio.sleep(SLOW_S)
     if st.mode == "not_json":
         return Response("<html>proxy error</html>", media_type="text/html")
+    if st.mode == "oversized":  # valid JSON, far past what the client reads
+        return Response(b'{"resourceType": "Bundle", "pad": "' + b"x" * 3_000_000 + b'"}',
+                        media_type="application/fhir+json")
     body = bundle_for(pid, subject_of=OTHER_PID if st.mode == "other_person" else None)
     if st.mode == "malformed":
         body["entry"][0]["resource"]["status"] = {"not": "a code"}

@@ -2,7 +2,7 @@
 
     proc = ProvesvarProcess(data_dir=Path("var/provesvar"), keys_file=clients_json)
     proc.start()                 # a free port; proc.url is the issuer, proc.fhir_base the API
-    proc.set_mode("down")        # ok | slow | down | malformed | not_json | other_person
+    proc.set_mode("down")        # ok | slow | down | malformed | not_json | other_person | oversized
     proc.stop()
 """
 

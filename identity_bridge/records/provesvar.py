@@ -12,6 +12,8 @@ private_key_jwt, DPoP with the server's nonce), reused as it is.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import httpx
@@ -39,6 +41,22 @@ class ProvesvarClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    async def _post(self, url: str, form: dict[str, str]) -> tuple[int, bytes | None]:
+        """(status, body); body None when it grew past ``MAX_ANSWER`` (read no further)."""
+        token = await self.helseid.token()
+        proof = dpop_proof(self.settings.key, "POST", url, access_token=token)
+        async with self.http.stream("POST", url, data=form, headers={
+                "Authorization": f"DPoP {token}", "DPoP": proof,
+                "Accept": "application/fhir+json"}) as resp:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER:
+                    return resp.status_code, None
+                chunks.append(chunk)
+            return resp.status_code, b"".join(chunks)
+
     async def reports(self, pid: str) -> list[LabReport]:
         """The person's reports; RegistryUnavailable / RegistryMalformed / RegistryOtherPerson."""
         url = self.settings.base_url + "/DiagnosticReport/_search"
@@ -46,25 +64,25 @@ class ProvesvarClient:
                 "_include": "DiagnosticReport:result"}
         for attempt in range(2):
             try:
-                token = await self.helseid.token()
-                proof = dpop_proof(self.settings.key, "POST", url, access_token=token)
-                resp = await self.http.post(url, data=form, headers={
-                    "Authorization": f"DPoP {token}", "DPoP": proof,
-                    "Accept": "application/fhir+json"})
-            except (httpx.HTTPError, EpjError) as exc:
+                # The whole call, HelseID included, within the timeout: httpx's own is per
+                # read, and a registry trickling bytes would hold the page for ever.
+                async with asyncio.timeout(self.settings.timeout_s):
+                    status, content = await self._post(url, form)
+            except (httpx.HTTPError, EpjError, TimeoutError) as exc:
                 log.warning("prøvesvar not reachable: %s", type(exc).__name__)
                 raise RegistryUnavailable() from None
-            if resp.status_code == 401 and attempt == 0:
+            if status == 401 and attempt == 0:
                 self.helseid.invalidate()  # a token the server no longer takes: once more
                 continue
             break
-        if resp.status_code != 200:
-            log.warning("prøvesvar answered %s", resp.status_code)
+        if status != 200:
+            log.warning("prøvesvar answered %s", status)
             raise RegistryUnavailable()
-        if len(resp.content) > MAX_ANSWER:
+        if content is None:
+            log.warning("prøvesvar answered more than %s bytes", MAX_ANSWER)
             raise RegistryMalformed()
         try:
-            body = resp.json()
+            body = json.loads(content)
         except ValueError:
             log.warning("prøvesvar answered no JSON")
             raise RegistryMalformed() from None

@@ -62,7 +62,8 @@ async def test_the_person_s_reports_over_helseid_and_dpop(client: ProvesvarClien
 
 @pytest.mark.parametrize(("mode", "error"), [
     ("down", RegistryUnavailable), ("malformed", RegistryMalformed),
-    ("not_json", RegistryMalformed), ("other_person", RegistryOtherPerson)])
+    ("not_json", RegistryMalformed), ("other_person", RegistryOtherPerson),
+    ("oversized", RegistryMalformed)])
 async def test_faults_give_a_clear_error_and_no_reports(
         client: ProvesvarClient, standin: tuple[ProvesvarProcess, Path], mode: str,
         error: type[Exception]) -> None:
