@@ -114,6 +114,19 @@ def _seed_appointment(standin: Any) -> str:
     return f"{person.name}, {person.age}"
 
 
+def _start_provesvar(data_dir: Path, env: dict[str, str]) -> Any:
+    """The Pasientens prøvesvar stand-in; the web server gets its ``[provesvar]`` table
+    through ``HELSEPRAT_PROVESVAR_FILE``."""
+    from devservices.provesvar.process import dev_setup
+
+    work = data_dir / "provesvar"
+    standin, key_file = dev_setup(work)
+    table = work / "provesvar.toml"
+    table.write_text(standin.table(key_file))
+    env["HELSEPRAT_PROVESVAR_FILE"] = str(table)
+    return standin
+
+
 def _start_fiks(data_dir: Path, env: dict[str, str]) -> Any:
     """The Fiks stand-in with the demo municipality's key; the web server gets its
     ``[concern]`` table through ``HELSEPRAT_CONCERN_FILE``."""
@@ -199,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         standin = _start_epj_standin(data_dir, epj_config.parent / STANDIN_CONFIG)
         cleanups.append(standin.stop)
 
+        # Pasientens prøvesvar: every synthetic person has a few test results (FHIR),
+        # for "Mine prøvesvar".
+        provesvar = _start_provesvar(data_dir, env)
+        cleanups.append(provesvar.stop)
+
         # A Web Push service: subscriptions made on it (/_test/subscriptions) can be pushed to.
         push = PushServiceProcess(log_dir=data_dir / "pushservice")
         push.start()
@@ -235,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  NHN lookalike:    {nhn.url}\n"
             f"  EPJ stand-in:     {standin.url}  (an appointment for {seeded})\n"
             f"  ID-porten (test): {idp.issuer}  (synthetic test persons aged 13-19)\n"
+            f"  Prøvesvar:        {provesvar.url}  (FHIR test results, /_dev/mode)\n"
             f"  Push service:     {push.base}  (a Web Push stand-in)\n"
             f"  KS Fiks:          {fiks.url}  (concern reports, /_dev/reports)\n"
             f"  SYSVAK:           {sysvak.url}  (vaccinations, /_dev/mode)\n"

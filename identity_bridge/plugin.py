@@ -30,6 +30,13 @@ from identity_bridge.records import programme as school_programme
 from identity_bridge.records import vaccine_routes
 from identity_bridge.records.config import SysvakSettings, parse_sysvak, sysvak_section
 from identity_bridge.records.sysvak import SysvakClient
+from identity_bridge.records import result_routes
+from identity_bridge.records.provesvar import ProvesvarClient
+from identity_bridge.records.provesvar_config import (
+    ProvesvarSettings,
+    parse_provesvar,
+    provesvar_section,
+)
 from identity_bridge.web import appointment_routes, routes, sockets
 from identity_bridge.web.appointments import AppointmentTexts, parse_appointments
 from identity_bridge.web.config import EpjLink, parse_epj, parse_idporten, read_person_key
@@ -46,6 +53,7 @@ class BridgeSettings:
     appointments: AppointmentTexts = field(default_factory=AppointmentTexts)
     concern: ConcernSettings | None = None  # where concern reports go, when [concern] is set
     sysvak: SysvakSettings | None = None  # the immunisation registry, when [sysvak] is set
+    provesvar: ProvesvarSettings | None = None  # the test results service, when configured
 
 
 def bridge_settings(config: Config) -> BridgeSettings | None:
@@ -61,9 +69,12 @@ def bridge_settings(config: Config) -> BridgeSettings | None:
     raw_sysvak, sysvak_base = sysvak_section(config.sections, config.env,
                                              config.services_file.parent)
     sysvak = parse_sysvak(raw_sysvak, base=sysvak_base)
+    raw_provesvar, provesvar_base = provesvar_section(config.sections, config.env,
+                                                      config.services_file.parent)
+    provesvar = parse_provesvar(raw_provesvar, base=provesvar_base)
     return BridgeSettings(idporten, read_person_key(config.secrets_dir), epj,
                           parse_appointments(config.sections.get("appointments")), concern,
-                          sysvak)
+                          sysvak, provesvar)
 
 
 def create(config: Config) -> IdentityBridge | None:
@@ -100,6 +111,7 @@ class IdentityBridge:
         self.concern: ConcernLink | None = None
         self.sysvak: SysvakClient | None = None  # per page view, nothing kept (records/)
         self.programme = school_programme.load()
+        self.results: ProvesvarClient | None = None  # per page view, nothing kept (records/)
         self.person_sealer = PersonSealer(settings.person_key)
         self.relays: dict[int, StatusRelay] = {}  # id(dashboard connection) -> its relay
 
@@ -124,6 +136,10 @@ class IdentityBridge:
         return self.concern
 
     @property
+    def provesvar(self) -> ProvesvarClient | None:
+        return self.results
+
+    @property
     def appointment_texts(self) -> AppointmentTexts:
         return self.settings.appointments
 
@@ -134,7 +150,8 @@ class IdentityBridge:
 
     def routes(self) -> Sequence[BaseRoute]:
         return [*routes.routes(self), *appointment_routes.routes(self),
-                *concern_routes.routes(self), *vaccine_routes.routes(self)]
+                *concern_routes.routes(self), *vaccine_routes.routes(self),
+                *result_routes.routes(self)]
 
     async def start(self, rt: Runtime) -> None:
         self.runtime = rt
@@ -149,6 +166,8 @@ class IdentityBridge:
             # The page waits for the registry no longer than timeout_s, HelseID included.
             self.sysvak = SysvakClient(self.settings.sysvak, httpx.AsyncClient(
                 timeout=self.settings.sysvak.timeout_s))
+        if self.settings.provesvar is not None:
+            self.results = ProvesvarClient(self.settings.provesvar)
         if self.settings.epj is not None:
             self.journal = JournalLink(rt, self.settings.epj, self.settings.person_key)
             await self.journal.start()
@@ -160,6 +179,8 @@ class IdentityBridge:
             await self.sysvak.http.aclose()
         if self.concern is not None:
             await self.concern.aclose()
+        if self.results is not None:
+            await self.results.aclose()
         if self.journal is not None:
             await self.journal.stop()
         if self.proposals is not None:

@@ -51,6 +51,8 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
         lines.append(rest)
         push = re.search(r"Push service:\s+(\S+)", rest)
         assert push, rest
+        provesvar = re.search(r"Prøvesvar:\s+(\S+)", rest)
+        assert provesvar, rest
         fiks = re.search(r"KS Fiks:\s+(\S+)", rest)
         assert fiks, rest
         sysvak = re.search(r"SYSVAK:\s+(\S+)", rest)
@@ -70,6 +72,10 @@ async def test_make_run_answers_on_the_printed_url(tmp_path: Path) -> None:
             assert (await http.get(youth_url + "readyz")).json() == {"status": "ready"}
             # The Web Push stand-in answers, and keeps its log under the data folder.
             assert (await http.get(push.group(1) + "/_test/health")).status_code == 200
+            # The prøvesvar stand-in answers; the results page is there (it asks to log in).
+            assert (await http.get(provesvar.group(1) + "/_dev/health")).status_code == 200
+            results = await http.get(youth_url + "mine/provesvar")
+            assert results.status_code == 200 and 'id="login"' in results.text
             # The Fiks stand-in answers (the web server read its [concern] table at start).
             assert (await http.get(fiks.group(1) + "/_dev/health")).status_code == 200
             # The SYSVAK stand-in answers, and refuses a call without a DPoP-bound token.
