@@ -27,16 +27,15 @@ from identity_bridge.epj.appointment_store import AppointmentStore
 from identity_bridge.oidc import RelyingPartyConfig
 from identity_bridge.personseal import PersonSealer
 from identity_bridge.records import programme as school_programme
-from identity_bridge.records import vaccine_routes
+from identity_bridge.records import result_routes, vaccine_routes
 from identity_bridge.records.config import SysvakSettings, parse_sysvak, sysvak_section
-from identity_bridge.records.sysvak import SysvakClient
-from identity_bridge.records import result_routes
 from identity_bridge.records.provesvar import ProvesvarClient
 from identity_bridge.records.provesvar_config import (
     ProvesvarSettings,
     parse_provesvar,
     provesvar_section,
 )
+from identity_bridge.records.sysvak import SysvakClient
 from identity_bridge.web import appointment_routes, routes, sockets
 from identity_bridge.web.appointments import AppointmentTexts, parse_appointments
 from identity_bridge.web.config import EpjLink, parse_epj, parse_idporten, read_person_key
