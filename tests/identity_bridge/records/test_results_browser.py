@@ -42,9 +42,10 @@ from tests.system.test_privacy import aof_text
 
 pytestmark = pytest.mark.browser
 
-# What a result is made of in the stand-in's answer: none of it may be kept anywhere.
+# What a result is made of in the stand-in's answer: none of it may be kept anywhere. (Not the
+# tests' names: the service's public information pages name them too, and are kept.)
 RESULT_DATA = ("43304-5", "43305-2", "56888-1", "20507-0", "NORN_", "DiagnosticReport",
-               "Observation", "Klamydia", "chlamydia", "Syfilis", "prøvesvar-svar")
+               "Observation", "prøvesvar-svar")
 
 
 @dataclass
