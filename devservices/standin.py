@@ -1,5 +1,6 @@
-"""Running an HTTP stand-in (the NHN lookalike, the push service) as a child process: start it,
-wait until its health route answers, and after stopping it wait until its port is free."""
+"""Running an HTTP stand-in (the NHN lookalike, the EPJ, KS Fiks, SYSVAK, prøvesvar and push
+service stand-ins) as a child process: start it, wait until its health route answers, and after
+stopping it wait until its port is free (``ChildStandin`` puts these together)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import contextlib
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
-from devservices.redis_proc import spawn_env
+from devservices.redis_proc import free_port, spawn_env, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +45,46 @@ def wait_port_free(port: int, timeout: float = 5.0) -> None:
             if s.connect_ex(("127.0.0.1", port)) != 0:
                 return
         time.sleep(0.05)
+
+
+class ChildStandin:
+    """What the stand-ins' process classes share: ``python -m <module> --port N <child_args>``
+    on a free loopback port, started once its health route answers, stopped (SIGTERM, or SIGKILL
+    with ``hard``) with its port free again. A subclass is a dataclass with the fields ``port``
+    (0: pick one) and ``proc``, and names its module, what it is, and its log file."""
+
+    module: ClassVar[str]
+    what: ClassVar[str]
+    health_path: ClassVar[str] = "/_dev/health"
+    port: int
+    proc: subprocess.Popen[bytes] | None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        raise NotImplementedError
+
+    def child_args(self) -> list[str]:
+        """The module's own arguments after ``--port``."""
+        return []
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if not self.port:
+            self.port = free_port()
+        args = [sys.executable, "-m", self.module, "--port", str(self.port), *self.child_args()]
+        self.proc = spawn_until_healthy(args, self.log_file, self.url + self.health_path,
+                                        self.what, timeout)
+
+    def stop(self, hard: bool = False) -> None:
+        if self.proc is None:
+            return
+        stop_process(self.proc, hard)
+        self.proc = None
+        wait_port_free(self.port)
 
 
 def serve_until_signalled(app: object, host: str, port: int) -> None:

@@ -9,43 +9,30 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from devservices.redis_proc import free_port, stop_process
-from devservices.standin import spawn_until_healthy, wait_port_free
+from devservices.standin import ChildStandin
 
 
 @dataclass
-class EpjStandinProcess:
+class EpjStandinProcess(ChildStandin):
     config_file: Path
     log_dir: Path
     port: int = 0
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    module: ClassVar[str] = "devservices.epj"
+    what: ClassVar[str] = "EPJ stand-in"
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def log_file(self) -> Path:
+        return self.log_dir / "epj-standin.log"
 
-    def start(self, timeout: float = 15.0) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        if not self.port:
-            self.port = free_port()
-        args = [sys.executable, "-m", "devservices.epj", "--port", str(self.port),
-                "--config", str(self.config_file)]
-        self.proc = spawn_until_healthy(args, self.log_dir / "epj-standin.log",
-                                        self.url + "/_dev/health", "EPJ stand-in", timeout)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        stop_process(self.proc, False)
-        self.proc = None
-        wait_port_free(self.port)
+    def child_args(self) -> list[str]:
+        return ["--config", str(self.config_file)]
 
     # -- the control API, for tests and the demo ---------------------------------------------
     def publish(self, **appointment: Any) -> dict[str, Any]:

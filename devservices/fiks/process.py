@@ -9,43 +9,30 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from devservices.redis_proc import free_port, stop_process
-from devservices.standin import spawn_until_healthy, wait_port_free
+from devservices.standin import ChildStandin
 
 
 @dataclass
-class FiksStandinProcess:
+class FiksStandinProcess(ChildStandin):
     config_file: Path
     log_dir: Path
     port: int = 0
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    module: ClassVar[str] = "devservices.fiks"
+    what: ClassVar[str] = "Fiks stand-in"
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def log_file(self) -> Path:
+        return self.log_dir / "fiks-standin.log"
 
-    def start(self, timeout: float = 15.0) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        if not self.port:
-            self.port = free_port()
-        args = [sys.executable, "-m", "devservices.fiks", "--port", str(self.port),
-                "--config", str(self.config_file)]
-        self.proc = spawn_until_healthy(args, self.log_dir / "fiks-standin.log",
-                                        self.url + "/_dev/health", "Fiks stand-in", timeout)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        stop_process(self.proc, False)
-        self.proc = None
-        wait_port_free(self.port)
+    def child_args(self) -> list[str]:
+        return ["--config", str(self.config_file)]
 
     def reports(self) -> dict[str, Any]:
         body: dict[str, Any] = httpx.get(self.url + "/_dev/reports", timeout=5).json()

@@ -10,53 +10,37 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
-from devservices.redis_proc import free_port, stop_process
-from devservices.standin import spawn_until_healthy, wait_port_free
+from devservices.standin import ChildStandin
 from identity_bridge.epj.keys import load_client_key, write_client_key
 
 CLIENT_ID = "helseprat-provesvar-dev"
 
 
 @dataclass
-class ProvesvarProcess:
+class ProvesvarProcess(ChildStandin):
     data_dir: Path
     keys_file: Path
     port: int = 0
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def fhir_base(self) -> str:
-        return self.url + "/fhir"
+    module: ClassVar[str] = "devservices.provesvar"
+    what: ClassVar[str] = "prøvesvar stand-in"
 
     @property
     def log_file(self) -> Path:
         return self.data_dir / "provesvar.log"
 
-    def start(self, timeout: float = 15.0) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        if not self.port:
-            self.port = free_port()
-        args = [sys.executable, "-m", "devservices.provesvar", "--port", str(self.port),
-                "--data-dir", str(self.data_dir), "--keys", str(self.keys_file)]
-        self.proc = spawn_until_healthy(args, self.log_file, self.url + "/_dev/health",
-                                        "prøvesvar stand-in", timeout)
+    def child_args(self) -> list[str]:
+        return ["--data-dir", str(self.data_dir), "--keys", str(self.keys_file)]
 
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        stop_process(self.proc, False)
-        self.proc = None
-        wait_port_free(self.port)
+    @property
+    def fhir_base(self) -> str:
+        return self.url + "/fhir"
 
     def set_mode(self, mode: str) -> None:
         httpx.post(self.url + "/_dev/mode", json={"mode": mode}, timeout=5).raise_for_status()
