@@ -32,18 +32,16 @@ from identity_bridge.epj.model import AppRecError, AppRecParty, AppRecStatus
 from identity_bridge.epj.msghead import parse_msghead
 
 from .auth import (
+    SCOPE,
     Client,
     Nonces,
     Refused,
-    check_client_assertion,
-    check_dpop,
     check_resource,
-    issue_token,
     load_clients,
     load_or_make_server_key,
-    spend_jti,
 )
 from .store import InboxItem, Store
+from .token_endpoint import TokenIssuer, request_url, token_response
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 (a path, not a secret)
 STATUS_NAME = {AppRecStatus.OK: "Ok", AppRecStatus.AVVIST: "Rejected",
@@ -88,40 +86,15 @@ def _error(status: int, error: str, *, validation: list[str] | None = None) -> J
                          "stackTrace": None, "requestId": str(uuid.uuid4())}, status_code=status)
 
 
-def _oauth_error(exc: Refused, *, nonce: str | None = None) -> JSONResponse:
-    headers = {"DPoP-Nonce": nonce} if nonce else {}
-    return JSONResponse({"error": exc.error, "error_description": exc.description},
-                        status_code=exc.status, headers=headers)
-
-
 def _state(request: Request) -> State:
     state: State = request.app.state.nhn
     return state
 
 
-def _url(request: Request) -> str:
-    return str(request.url.replace(query=""))
-
-
 async def token(request: Request) -> Response:
     st = _state(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    if form.get("grant_type") != "client_credentials":
-        return _oauth_error(Refused("unsupported_grant_type", "client_credentials only"))
-    try:
-        proof = check_dpop(request.headers.get("DPoP"), "POST", _url(request), st.store)
-        if not st.nonces.valid(proof.claims.get("nonce")):
-            # HelseID's behaviour: the first DPoP token request earns a nonce, not a token.
-            return _oauth_error(Refused("use_dpop_nonce", "use the DPoP-Nonce header"),
-                                nonce=st.nonces.new())
-        spend_jti(proof, st.store)
-        client = check_client_assertion(form, st.clients, st.settings.issuer, st.store)
-    except Refused as exc:
-        return _oauth_error(exc)
-    access_token, ttl = issue_token(st.server_key, st.settings.issuer, client, proof.jkt)
-    return JSONResponse({"access_token": access_token, "token_type": "DPoP",
-                         "expires_in": ttl, "scope": "nhn:msh/api"},
-                        headers={"Cache-Control": "no-store"})
+    return await token_response(request, TokenIssuer(
+        st.settings.issuer, st.server_key, st.clients, st.store, st.nonces, SCOPE))
 
 
 async def discovery(request: Request) -> Response:
@@ -139,7 +112,7 @@ async def _authorize(request: Request) -> Client | Response:
         return _error(503, "Service unavailable (simulated)")
     try:
         claims = check_resource(request.headers.get("Authorization"),
-                                request.headers.get("DPoP"), request.method, _url(request),
+                                request.headers.get("DPoP"), request.method, request_url(request),
                                 st.server_key, st.settings.issuer, st.store)
     except Refused as exc:
         return Response(status_code=exc.status, headers={

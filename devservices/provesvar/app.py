@@ -29,15 +29,12 @@ from devservices.nhn.auth import (
     Client,
     Nonces,
     Refused,
-    check_client_assertion,
-    check_dpop,
     check_resource,
-    issue_token,
     load_clients,
     load_or_make_server_key,
-    spend_jti,
 )
 from devservices.nhn.store import Store
+from devservices.nhn.token_endpoint import TokenIssuer, oauth_error, request_url, token_response
 from identity_bridge.records.fhir import FNR_SYSTEM
 from identity_bridge.records.provesvar_config import SCOPE
 
@@ -77,37 +74,11 @@ def _state(request: Request) -> State:
     return state
 
 
-def _url(request: Request) -> str:
-    return str(request.url.replace(query=""))
-
-
-def _oauth_error(exc: Refused, *, nonce: str | None = None) -> JSONResponse:
-    headers = {"DPoP-Nonce": nonce} if nonce else {}
-    return JSONResponse({"error": exc.error, "error_description": exc.description},
-                        status_code=exc.status, headers=headers)
-
-
 async def token(request: Request) -> Response:
     st = _state(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    if form.get("grant_type") != "client_credentials":
-        return _oauth_error(Refused("unsupported_grant_type", "client_credentials only"))
-    try:
-        proof = check_dpop(request.headers.get("DPoP"), "POST", _url(request), st.store)
-        if not st.nonces.valid(proof.claims.get("nonce")):
-            return _oauth_error(Refused("use_dpop_nonce", "use the DPoP-Nonce header"),
-                                nonce=st.nonces.new())
-        spend_jti(proof, st.store)
-        client = check_client_assertion(form, st.clients, st.settings.issuer, st.store)
-    except Refused as exc:
-        return _oauth_error(exc)
-    if SCOPE not in form.get("scope", "").split():
-        return _oauth_error(Refused("invalid_scope", f"scope {SCOPE} required"))
-    access_token, ttl = issue_token(st.server_key, st.settings.issuer, client, proof.jkt,
-                                    scope=SCOPE)
-    return JSONResponse({"access_token": access_token, "token_type": "DPoP",
-                         "expires_in": ttl, "scope": SCOPE},
-                        headers={"Cache-Control": "no-store"})
+    return await token_response(request, TokenIssuer(
+        st.settings.issuer, st.server_key, st.clients, st.store, st.nonces, SCOPE,
+        require_scope=True))
 
 
 def _outcome(issue: str, status: int) -> JSONResponse:
@@ -120,10 +91,10 @@ async def search(request: Request) -> Response:
     st = _state(request)
     try:
         check_resource(request.headers.get("Authorization"), request.headers.get("DPoP"),
-                       "POST", _url(request), st.server_key, st.settings.issuer, st.store,
+                       "POST", request_url(request), st.server_key, st.settings.issuer, st.store,
                        scope=SCOPE)
     except Refused as exc:
-        return _oauth_error(exc)
+        return oauth_error(exc)
     form = await request.form()
     system, _, pid = str(form.get("patient.identifier", "")).partition("|")
     if system != FNR_SYSTEM or not (pid.isdigit() and len(pid) == 11):

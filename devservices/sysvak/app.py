@@ -29,15 +29,12 @@ from devservices.nhn.auth import (
     Client,
     Nonces,
     Refused,
-    check_client_assertion,
-    check_dpop,
     check_resource,
-    issue_token,
     load_or_make_server_key,
-    spend_jti,
 )
 from devservices.nhn.auth import load_clients as load_client_file
 from devservices.nhn.store import Store
+from devservices.nhn.token_endpoint import TokenIssuer, request_url, token_response
 from identity_bridge import fnr
 
 from . import xml
@@ -69,36 +66,10 @@ def _state(request: Request) -> State:
     return st
 
 
-def _url(request: Request) -> str:
-    return str(request.url.replace(query=""))
-
-
-def _oauth_error(exc: Refused, nonce: str | None = None) -> JSONResponse:
-    headers = {"Cache-Control": "no-store"}
-    if nonce:
-        headers["DPoP-Nonce"] = nonce
-    return JSONResponse({"error": exc.error, "error_description": exc.description},
-                        status_code=exc.status, headers=headers)
-
-
 async def token(request: Request) -> Response:
     st = _state(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    if form.get("grant_type") != "client_credentials":
-        return _oauth_error(Refused("unsupported_grant_type", "client_credentials only"))
-    try:
-        proof = check_dpop(request.headers.get("DPoP"), "POST", _url(request), st.store)
-        if not st.nonces.valid(proof.claims.get("nonce")):
-            return _oauth_error(Refused("use_dpop_nonce", "use the DPoP-Nonce header"),
-                                nonce=st.nonces.new())
-        spend_jti(proof, st.store)
-        client = check_client_assertion(form, st.clients, st.issuer, st.store)
-    except Refused as exc:
-        return _oauth_error(exc)
-    access_token, ttl = issue_token(st.server_key, st.issuer, client, proof.jkt, SCOPE)
-    return JSONResponse({"access_token": access_token, "token_type": "DPoP",
-                         "expires_in": ttl, "scope": SCOPE},
-                        headers={"Cache-Control": "no-store"})
+    return await token_response(request, TokenIssuer(
+        st.issuer, st.server_key, st.clients, st.store, st.nonces, SCOPE))
 
 
 def _person_born(pid: str) -> date | None:
@@ -116,7 +87,7 @@ async def lookup(request: Request) -> Response:
         return Response("Tjenesten er midlertidig utilgjengelig", status_code=503)
     try:
         check_resource(request.headers.get("Authorization"), request.headers.get("DPoP"),
-                       "POST", _url(request), st.server_key, st.issuer, st.store, SCOPE)
+                       "POST", request_url(request), st.server_key, st.issuer, st.store, SCOPE)
     except Refused as exc:
         return Response(status_code=exc.status, headers={
             "WWW-Authenticate": f'DPoP error="{exc.error}"'})
