@@ -7,7 +7,7 @@ import asyncio
 import base64
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from devservices.webproc import WebProcess
 from tests.chat.web.dashboard_fixtures import csrf_of, nurse_ws
 from tests.conftest import start_clean_web
 from tests.servers import FAST_LIMITS, write_test_config
+from tests.waiting import until
 
 OSLO = ZoneInfo("Europe/Oslo")
 CAP = 2
@@ -80,13 +81,6 @@ async def r(redis_proc: RedisProcess) -> AsyncIterator[aioredis.Redis]:
     yield client
     await client.aclose()
 
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 40.0) -> None:
-    """Poll ``check`` (a deadline only so a broken run ends; nothing asserts how long)."""
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.05)
-    assert await check(), what
 
 
 def frame(sub: Subscription, lang: str = "nb") -> dict[str, Any]:

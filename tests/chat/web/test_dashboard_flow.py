@@ -31,6 +31,7 @@ from tests.chat.web.dashboard_fixtures import (
     write_dash_config,
 )
 from tests.conftest import DEMO_PASSWORD, start_clean_web
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -248,9 +249,17 @@ async def test_release_puts_it_back_and_presence_follows_the_socket(
     await lead.expect("queue_snapshot", where=lambda f: f["service"] == "dash-skole" and any(
         i["conversation"] == s.conversation for i in f["items"]))
     assert (await y.expect("state", where=lambda f: f["state"] == "waiting"))
-    actions = [e[1]["x"] for e in await r.xrange(keys.audit("dash-skole"))
-               if e[1]["c"] == s.conversation[:6]]
-    assert actions == ["claim", "release"]
+
+    async def audited() -> list[str]:
+        return [e[1]["x"] for e in await r.xrange(keys.audit("dash-skole"))
+                if e[1]["c"] == s.conversation[:6]]
+
+    # The audit line is written once the release holds, so after the frames above went out.
+    async def released() -> bool:
+        return "release" in await audited()
+
+    await until(released, "the release is audited")
+    assert await audited() == ["claim", "release"]
     await n.close()
     await lead.expect("board", where=lambda f: f["service"] == "dash-skole"
                       and "Demo Helsesykepleier" not in f["on_duty"])

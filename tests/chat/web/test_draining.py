@@ -9,7 +9,6 @@ import asyncio
 import base64
 import os
 import signal
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from websockets.exceptions import InvalidStatus
 from chat.client.protocol import ProtocolClient, nurse_login, ws_url, youth_start
 from devservices.webproc import WebProcess
 from tests.conftest import DEMO_PASSWORD
+from tests.waiting import until
 
 
 async def held_write(r: aioredis.Redis) -> bool:
@@ -26,16 +26,6 @@ async def held_write(r: aioredis.Redis) -> bool:
     return any("b" in c.get("flags", "") and c.get("cmd", "").startswith(("eval", "fcall"))
                for c in await r.client_list())
 
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 10) -> None:
-    async def wait() -> None:
-        while not await check():
-            await asyncio.sleep(0.02)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        raise AssertionError(f"never: {what}") from None
 
 
 async def test_a_socket_opened_while_draining_is_refused_503(

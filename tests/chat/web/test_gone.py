@@ -25,6 +25,7 @@ from devservices.webproc import WebProcess
 from tests.chat.web.dashboard_fixtures import nurse_ws
 from tests.conftest import start_clean_web
 from tests.servers import TEST_SERVICES, write_test_config
+from tests.waiting import until
 
 SERVICE = "demo-skole"
 GRACE = 60
@@ -74,14 +75,6 @@ async def sweep_later(redis_proc: RedisProcess, gone_dir: Path
     await client.aclose()
 
 
-async def until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait for the server to have done something asynchronous (a socket's close)."""
-    for _ in range(200):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the server did not get there")
-
 
 async def position(c: ProtocolClient, pos: int, waiting: int) -> None:
     await c.expect("queue", where=lambda f: f["position"] == pos and f["waiting"] == waiting)
@@ -95,7 +88,7 @@ async def test_a_youth_who_left_stops_counting_and_comes_back_at_its_place(
     real, s = await youth_start(gweb.base, SERVICE)
     await position(real, 2, 2)
     await ghost_ws.close()
-    await until(lambda: _has(r, keys.absent(SERVICE), ghost.conversation))
+    await until(lambda: _has(r, keys.absent(SERVICE), ghost.conversation), "the ghost is marked absent")
 
     # Within the grace nothing changes: a dropped connection is not a youth who left.
     assert (await sweep_later(GRACE - 5)).set_aside == ()
@@ -162,7 +155,7 @@ async def test_one_client_has_a_bounded_number_of_waiting_starts(
     await y.expect("state", where=lambda f: f["state"] == "active")
     slots = [k async for k in r.scan_iter("wsl:*")]
     assert len(slots) == 1
-    await until(lambda: _count(r, slots[0], SLOTS - 1))
+    await until(lambda: _count(r, slots[0], SLOTS - 1), "a start slot is given back")
     assert await refused_start(gweb.base) == ""  # started ("code" absent)
     for c in (n, *(c for c, _ in rest)):
         await c.close()
