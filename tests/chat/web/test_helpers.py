@@ -18,6 +18,7 @@ from devservices.redis_proc import RedisProcess
 from devservices.webproc import WebProcess
 from tests.chat.web.dashboard_fixtures import claimed, nurse_ws, write_dash_config
 from tests.conftest import DEMO_PASSWORD, start_clean_web
+from tests.waiting import until
 
 LEAD = "Demo Leder"  # demo.lead's display name (tests/conftest.py)
 
@@ -189,10 +190,18 @@ async def test_the_holders_move_removes_the_helpers(hweb: WebProcess, r: aioredi
     await lead.expect("state", where=lambda f: f["state"] != "active")
     await lead.send(_send(cid, f"helpafter{move}", theirs, "er jeg med?"))
     assert (await lead.expect("error"))["code"] in ("not_authorized", "conversation_closed")
-    fields = await r.hgetall(keys.meta(cid))
-    assert not [f for f in fields if f.startswith(("h:", "i:"))]
-    entries = [e[1] for e in await r.xrange(keys.audit("dash-skole")) if e[1]["c"] == cid[:6]]
-    assert ("demo.lead", "leave") in [(e["a"], e["x"]) for e in entries]
+
+    # The helpers go once the holder's move holds: after the state frame the lead saw.
+    async def helpers_gone() -> bool:
+        fields = await r.hgetall(keys.meta(cid))
+        return not [f for f in fields if f.startswith(("h:", "i:"))]
+
+    async def leave_audited() -> bool:
+        entries = [e[1] for e in await r.xrange(keys.audit("dash-skole")) if e[1]["c"] == cid[:6]]
+        return ("demo.lead", "leave") in [(e["a"], e["x"]) for e in entries]
+
+    await until(helpers_gone, "the helper fields are removed")
+    await until(leave_audited, "the helper's leave is audited")
     if move == "release":
         # Claimed again (a new tenure), the earlier helper is not back in.
         await claimed(n, cid)
