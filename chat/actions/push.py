@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chat.clock import Clock
 from chat.config import Config
@@ -17,10 +18,12 @@ from chat.protocol.commands import PushSubscribe, PushUnsubscribe
 from chat.push.delivery import PushSettings
 from chat.push.keys import PushKeys, load_push_keys
 from chat.push.notices import PushNotices
-from chat.push.sender import PushSender
 from chat.push.subscription import validate
 from chat.store.conversations import Store
 from chat.store.push import PushStore
+
+if TYPE_CHECKING:
+    from chat.push.sender import PushSender
 
 log = logging.getLogger("helseprat.push")
 
@@ -62,6 +65,10 @@ def push_jobs(push: Push) -> list[PushSender]:
     """The sender, when there are keys to send with."""
     if push.keys is None:
         return []
+    # Only the job runner sends: a web process never loads aiohttp and pywebpush (a fifth of a
+    # second of every start, which a restart's returning clients wait through).
+    from chat.push.sender import PushSender
+
     return [PushSender(push.config, push.keys, push.settings, push.store, push.conversations,
                        push.store.clock)]
 

@@ -9,9 +9,10 @@ other character replaced, so a report is never refused for its font.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 
@@ -48,6 +49,10 @@ def _lines(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def render_pdf(report: dict[str, Any]) -> bytes:
+    # Loaded on the first report, not at start: fpdf2 and fontTools are a third of a second of
+    # every web process's start, and few processes ever render a report.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title("Bekymringsmelding")
     pdf.set_creator("helseprat")

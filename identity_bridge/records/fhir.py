@@ -19,11 +19,11 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.diagnosticreport import DiagnosticReport
-from fhir.resources.R4B.observation import Observation
+if TYPE_CHECKING:
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from fhir.resources.R4B.observation import Observation
 
 from .errors import RegistryMalformed, RegistryOtherPerson
 
@@ -85,6 +85,12 @@ def _report(report: DiagnosticReport, observations: dict[str, Observation]) -> L
 
 def parse_reports(body: object, pid: str) -> list[LabReport]:
     """The person's reports from one answer; RegistryMalformed or RegistryOtherPerson else."""
+    # Loaded on the first answer, not at start: the models and pydantic are a sixth of a
+    # second of every web process's start.
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from fhir.resources.R4B.observation import Observation
+
     try:
         bundle = Bundle.model_validate(body)
     except (ValueError, TypeError):
