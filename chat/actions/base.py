@@ -77,7 +77,8 @@ class ActionsBase:
         self.dashboard = Dashboard(config, store, clock)
         self.push = PushStore(store.redis, clock)
         self.fair = FairUseStore(store.redis, store.scripts)
-        self.helpers = HelperStore(store.redis, store.scripts, sharded=store.split is not None)
+        self.helpers = HelperStore(store.redis, store.scripts, sharded=store.split is not None,
+                                   reads=store.reads)
 
     def service(self, service_id: str) -> Service:
         service = self.config.service(service_id)

@@ -64,11 +64,11 @@ class Dashboard:
     def __init__(self, config: Config, store: Store, clock: Clock) -> None:
         self.config = config
         self.store = store
-        self.data = DashboardStore(store.redis)
+        self.data = DashboardStore(store.redis, store.reads)
         self.clock = clock
         self.audit = Audit(config, store.redis, clock)
         self.canned = Canned(store.redis)
-        self.breaks = BreakStore(store.redis)
+        self.breaks = BreakStore(store.redis, store.reads)
         self.info = InfoEditor(InfoPages(store.redis), self.audit)
         # Boards being (or last) read per service, with the tick at which the read began.
         self._ticks = itertools.count(1)

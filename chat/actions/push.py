@@ -19,6 +19,7 @@ from chat.push.delivery import PushSettings
 from chat.push.keys import PushKeys, load_push_keys
 from chat.push.notices import PushNotices
 from chat.push.subscription import validate
+from chat.store.breaks import BreakStore
 from chat.store.conversations import Store
 from chat.store.push import PushStore
 
@@ -57,7 +58,7 @@ def build_push(config: Config, store: Store, clock: Clock,
         log.warning("push off: no push keys in the secrets folder")
     pstore = PushStore(store.redis, clock)
     return Push(config=config, conversations=store, keys=keys, settings=settings, store=pstore,
-                notices=PushNotices(config, pstore, clock),
+                notices=PushNotices(config, pstore, clock, BreakStore(store.redis, store.reads)),
                 actions=PushActions(store, pstore, keys, settings))
 
 

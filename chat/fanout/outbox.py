@@ -14,11 +14,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
+from typing import TypeVar
 
 from starlette.websockets import WebSocket, WebSocketState
 
 from chat.metrics import registry as metrics
 from chat.protocol.events import Event, encode
+
+T = TypeVar("T")
+
+
+class EncodedOnce:
+    """The frame text of the object last encoded, for every other socket sent the same object.
+
+    The hub hands one queue view to every dashboard of a service in a loop turn, and the
+    dashboards share one board read: encoding it again for each of them was, with many
+    dashboards open, most of what a queue change cost (docs/benchmarks.md, the reconnect storm).
+    Keyed by identity: a new view or board is a new object."""
+
+    __slots__ = ("_frame", "_of")
+
+    def __init__(self) -> None:
+        self._of: object = None
+        self._frame = ""
+
+    def frame(self, of: T, event: Callable[[T], Event]) -> str:
+        """``event(of)``'s frame text, encoded only when ``of`` is not the object last asked for."""
+        if of is not self._of:
+            self._of, self._frame = of, encode(event(of))
+        return self._frame
 
 
 class Outbox:

@@ -20,11 +20,11 @@ def nurse_delivery(service: str, username: str) -> str:
 
 
 class PushNotices:
-    def __init__(self, config: Config, store: PushStore, clock: Clock) -> None:
+    def __init__(self, config: Config, store: PushStore, clock: Clock, breaks: BreakStore) -> None:
         self.config = config
         self.store = store
         self.clock = clock
-        self.breaks = BreakStore(store.redis)
+        self.breaks = breaks
 
     async def nurse_answered(self, conv: Conversation) -> None:
         """Called only for a youth with a subscription (the append reported it and renewed it)."""

@@ -3,16 +3,22 @@ out, and the slots her open conversations use."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import cast
 
 import redis.asyncio as aioredis
 
 from chat.store import names as keys
+from chat.store.coalesce import Coalescer
 
 
 class BreakStore:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    """``reads``: the store's read coalescer; a nurse's load, which every dashboard reads on
+    every change of its service's queue, goes through it (see DashboardStore)."""
+
+    def __init__(self, redis: aioredis.Redis, reads: Coalescer) -> None:
         self.redis = redis
+        self.reads = reads
 
     async def on_break(self, username: str) -> bool:
         return int(await self.redis.exists(keys.nurse_break(username))) > 0
@@ -36,10 +42,9 @@ class BreakStore:
         return changed
 
     async def load(self, username: str) -> tuple[int, bool]:
-        """The slots her open conversations use, and whether she is on a break: one round trip
-        (both keys carry her hash tag, so this holds on a Redis Cluster too)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.scard(keys.nurse_open(username))
-        pipe.exists(keys.nurse_break(username))
-        used, on_break = await pipe.execute()
+        """The slots her open conversations use, and whether she is on a break: one round trip,
+        shared with other connections' reads of the same loop turn."""
+        open_key, break_key = keys.nurse_open(username), keys.nurse_break(username)
+        used, on_break = await asyncio.gather(self.reads.call(lambda p: p.scard(open_key)),
+                                              self.reads.call(lambda p: p.exists(break_key)))
         return int(used), int(on_break) > 0

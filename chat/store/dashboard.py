@@ -4,6 +4,7 @@ Metadata only: counts, times, outcome codes, flag kinds."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -11,13 +12,23 @@ import redis.asyncio as aioredis
 from chat.domain import conversation as model
 from chat.domain.conversation import State
 from chat.store import names as keys
+from chat.store.coalesce import Coalescer, Queue
 
 Counters = tuple[dict[str, str], list[str], list[str], int, list[tuple[str, float]]]
 
 
+def _name_of(account_key: str) -> Queue:
+    return lambda p: p.hget(account_key, "name")
+
+
 class DashboardStore:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    """``reads``: the store's read coalescer. What every dashboard reads when its service's
+    queue changes (its inbox, notes of what it opens, names) goes through it, so the reads of
+    all of a process's dashboards in one loop turn leave as one pipeline (chat/store/coalesce.py)."""
+
+    def __init__(self, redis: aioredis.Redis, reads: Coalescer) -> None:
         self.redis = redis
+        self.reads = reads
 
     # -- statistics -------------------------------------------------------------------------
     async def count(self, service: str, day: str, ttl: int, *names: str) -> None:
@@ -135,10 +146,8 @@ class DashboardStore:
         if not usernames:
             return {}
         names = sorted(usernames)
-        pipe = self.redis.pipeline(transaction=False)
-        for u in names:
-            pipe.hget(keys.nurse(u), "name")
-        values = cast(list[str | None], await pipe.execute())
+        values = cast(list[str | None], await asyncio.gather(
+            *(self.reads.call(_name_of(keys.nurse(u))) for u in names)))
         return {u: v or u for u, v in zip(names, values, strict=True)}
 
     # -- who is on duty ---------------------------------------------------------------------
@@ -168,13 +177,14 @@ class DashboardStore:
         await pipe.execute()
 
     async def notes(self, cid: str) -> list[tuple[str, dict[str, str]]]:
-        return cast(list[tuple[str, dict[str, str]]], await self.redis.xrange(keys.notes(cid)))
+        key = keys.notes(cid)
+        return cast(list[tuple[str, dict[str, str]]], await self.reads.call(lambda p: p.xrange(key)))
 
     # -- conversations handed to a nurse ----------------------------------------------------
     async def take_inbox(self, username: str) -> list[str]:
         """The conversations handed to ``username`` since the last look (then forgotten)."""
         key = keys.nurse_inbox(username)
-        ids = cast(list[str], await self.redis.lrange(key, 0, -1))
+        ids = cast(list[str], await self.reads.call(lambda p: p.lrange(key, 0, -1)))
         for cid in ids:
             await self.redis.lrem(key, 0, cid)
         return ids

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from chat.domain.conversation import State
 from chat.store import names as keys
+from chat.store.coalesce import Coalescer
 from chat.store.lua import Scripts
 
 # An invitation not answered within a day is no longer shown (the tenure it belongs to is
@@ -58,12 +59,16 @@ def _reply(raw: Any) -> HelperReply:
 
 
 class HelperStore:
-    """``sharded``: a Redis Cluster, where a conversation's events go by sharded pub/sub."""
+    """``sharded``: a Redis Cluster, where a conversation's events go by sharded pub/sub.
+    ``reads``: the store's read coalescer, for what every dashboard reads when it opens and on
+    every change of its service's queue (chat/store/dashboard.py says why)."""
 
-    def __init__(self, redis: aioredis.Redis, scripts: Scripts, sharded: bool) -> None:
+    def __init__(self, redis: aioredis.Redis, scripts: Scripts, sharded: bool,
+                 reads: Coalescer) -> None:
         self.redis = redis
         self.scripts = scripts
         self.sharded = sharded
+        self.reads = reads
 
     async def _run(self, cid: str, op: str, nurse: str, invitee: str = "",
                    line: Line | None = None) -> HelperReply:
@@ -112,14 +117,16 @@ class HelperStore:
 
     async def helping(self, username: str) -> list[str]:
         """The conversations ``username`` joined (some may have ended since)."""
-        return sorted(cast(dict[str, str], await self.redis.hgetall(keys.nurse_helping(username))))
+        key = keys.nurse_helping(username)
+        return sorted(cast(dict[str, str], await self.reads.call(lambda p: p.hgetall(key))))
 
     async def forget_helping(self, username: str, cid: str) -> None:
         await self.redis.hdel(keys.nurse_helping(username), cid)
 
     async def invitations(self, username: str) -> dict[str, str]:
         """The conversations ``username`` was asked to join: conversation -> who asked."""
-        return cast(dict[str, str], await self.redis.hgetall(keys.nurse_invites(username)))
+        key = keys.nurse_invites(username)
+        return cast(dict[str, str], await self.reads.call(lambda p: p.hgetall(key)))
 
     async def decline(self, username: str, cid: str) -> None:
         await self.redis.hdel(keys.nurse_invites(username), cid)

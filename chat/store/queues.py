@@ -116,7 +116,8 @@ class QueueStore:
         await self.redis.zrem(keys.active(service), cid)
 
     async def open_of(self, username: str) -> list[str]:
-        return sorted(cast(set[str], await self.redis.smembers(keys.nurse_open(username))))
+        key = keys.nurse_open(username)  # read by every dashboard that opens: coalesced
+        return sorted(cast(set[str], await self.reads.call(lambda p: p.smembers(key))))
 
     async def queue_view(self, service: str) -> QueueView:
         pipe = self.redis.pipeline(transaction=False)

@@ -22,7 +22,7 @@ from chat.domain.staff import Nurse, lead_services, require_lead, transfer_targe
 from chat.domain.stats import valid_day
 from chat.errors import ClientError, NotAuthorized
 from chat.fanout.feed import Feed
-from chat.fanout.outbox import Outbox
+from chat.fanout.outbox import EncodedOnce, Outbox
 from chat.protocol import commands as c
 from chat.protocol import events
 from chat.web.helpers_socket import HelperSide
@@ -47,6 +47,9 @@ class DashboardEndpoint(Protocol):
     async def open_conversation(self, conv: Conversation, after: int) -> None: ...
 
 log = logging.getLogger("helseprat.dashboard")
+
+# Dashboards that share a board read are sent one encoding of it (chat/fanout/outbox.py).
+BOARDS = EncodedOnce()
 
 
 class NurseDashboard:
@@ -118,7 +121,7 @@ class NurseDashboard:
                 service = min(self._dirty)
                 since = self._dirty.pop(service)
                 board = await self._dash.shared_board(service, since)
-                self.ep.outbox.send(events.Board.of(board))
+                self.ep.outbox.put(BOARDS.frame(board, events.Board.of))
                 self._send_later(service, await self._dash.shared_later(service, since))
                 await self._check_inbox()
                 await self.send_load()

@@ -14,6 +14,7 @@ from chat.domain.conversation import Conversation
 from chat.domain.staff import Nurse
 from chat.errors import ClientError, InvalidState, SessionEnded
 from chat.fanout.feed import Feed
+from chat.fanout.outbox import EncodedOnce
 from chat.protocol import commands as c
 from chat.protocol import events
 from chat.protocol.core import Role
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("helseprat.ws")
 
+
+# Every dashboard of a service is handed the same view: encoded once (chat/fanout/outbox.py).
+SNAPSHOTS = EncodedOnce()
+
+
+def snapshot_of(view: QueueView) -> events.QueueSnapshot:
+    return events.QueueSnapshot(service=view.service, items=list(view.items))
 
 class NurseEndpoint(Endpoint):
     role = Role.NURSE
@@ -79,7 +87,7 @@ class NurseEndpoint(Endpoint):
         await self.dash.opened()
 
     def queue_changed(self, view: QueueView) -> None:
-        self.outbox.send(events.QueueSnapshot(service=view.service, items=list(view.items)))
+        self.outbox.put(SNAPSHOTS.frame(view, snapshot_of))
         self.dash.queue_changed(view.service)
 
     async def open_conversation(self, conv: Conversation, after: int) -> None:

@@ -135,7 +135,8 @@ class JournalLink:
     async def frames_for(self, cid: str) -> list[str]:
         """The statuses of a thread's notes, for a dashboard opening it."""
         out = []
-        for raw in cast(list[str], await self.rt.redis.lrange(journal_key(cid), 0, -1)):
+        key = journal_key(cid)  # read by every dashboard opening a thread: coalesced
+        for raw in cast(list[str], await self.rt.store.reads.call(lambda p: p.lrange(key, 0, -1))):
             try:
                 item = json.loads(raw)
                 msg_id, at = str(item["m"]), int(item.get("at", 0))

@@ -27,6 +27,7 @@ from chat.domain.conversation import Conversation
 from chat.errors import BadToken, ConversationClosed, LinkedElsewhere
 from chat.protocol import events
 from chat.protocol.events import encode
+from chat.store.coalesce import Coalescer
 from identity_bridge.oidc import IdPortenClient, RelyingPartyConfig
 
 from . import keys
@@ -210,9 +211,12 @@ def device_pending(cid: str, record: dict[str, Any]) -> events.DevicePending:
                                 at=record.get("at", 0))
 
 
-async def pending_device_frames(redis: aioredis.Redis, cid: str) -> list[str]:
-    """For the nurse endpoint when a conversation is opened: devices waiting for CK."""
-    raw = cast(dict[str, str], await redis.hgetall(keys.devices(cid)))
+async def pending_device_frames(reads: Coalescer, cid: str) -> list[str]:
+    """For the nurse endpoint when a conversation is opened: devices waiting for CK. Read
+    through the store's coalescer: every dashboard back after a restart opens all its
+    conversations at once (chat/store/coalesce.py)."""
+    key = keys.devices(cid)
+    raw = cast(dict[str, str], await reads.call(lambda pipe: pipe.hgetall(key)))
     out = []
     for value in raw.values():
         record = json.loads(value)

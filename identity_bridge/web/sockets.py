@@ -32,7 +32,7 @@ async def resume_session(rt: Runtime, identity: IdentityWeb, ws: WebSocket,
 
 async def device_frames(rt: Runtime, cid: str) -> list[str]:
     """Frames about a thread's extra devices, for a nurse opening the conversation."""
-    return await pending_device_frames(rt.redis, cid)
+    return await pending_device_frames(rt.store.reads, cid)
 
 
 async def handle_reseal(rt: Runtime, nurse: Nurse, cmd: c.Reseal) -> str:
