@@ -37,6 +37,7 @@ SNAPSHOTS = EncodedOnce()
 def snapshot_of(view: QueueView) -> events.QueueSnapshot:
     return events.QueueSnapshot(service=view.service, items=list(view.items))
 
+
 class NurseEndpoint(Endpoint):
     role = Role.NURSE
 
